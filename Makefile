@@ -1,0 +1,195 @@
+# safegate - one non-recursive GNU Makefile.
+#
+#   make              build libsafegate.a and the three programs
+#   make test         unit, config and end-to-end tests (root: namespaces)
+#   make SAN=1 test   the same under ASan and UBSan
+#   make fuzz         short libFuzzer runs over every fuzz target (clang)
+#   make bench        benchmarks (root), results in bench/RESULTS.md
+#   make run          deps, build, lists, rules, safegated in the foreground
+#   make install      honours PREFIX and DESTDIR
+#   make deps         apt-get installs what building and testing need
+
+PREFIX	?= /usr/local
+DESTDIR	?=
+SHARED	?= $(CURDIR)/../shared
+SAN	?= 0
+
+CC	?= cc
+PKGS	:= libnetfilter_queue libmnl ldns libconfig libpcap libcrypto
+WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wpointer-arith -Wformat=2 -Werror
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE -Idaemon $(WARN) $(CFLAGS) \
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+ifeq ($(SAN),1)
+BUILD	?= build/san
+CFLAGS	:= -O1 -g -fno-omit-frame-pointer
+ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS	+= -fsanitize=address,undefined
+else
+BUILD	?= build
+endif
+
+LIB_SRCS := $(filter-out %_main.c,$(wildcard daemon/*.c))
+LIB_OBJS := $(LIB_SRCS:daemon/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/default_conf.o
+LIB	 := $(BUILD)/libsafegate.a
+PROGS	 := $(BUILD)/safegated $(BUILD)/safegatectl $(BUILD)/safegate-lists
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/unit/%.o)
+UNIT	  := $(BUILD)/unit-tests
+TOOLS	  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
+
+.PHONY: all test unit-test config-test e2e-test fuzz bench run install \
+	uninstall deps clean lists
+
+all: $(PROGS)
+
+$(BUILD)/obj/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# The embedded default configuration is config/safegate.conf itself.
+$(BUILD)/obj/default_conf.o: daemon/default_conf.S config/safegate.conf
+	@mkdir -p $(@D)
+	$(CC) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/safegated: $(BUILD)/obj/safegated_main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/safegatectl: $(BUILD)/obj/safegatectl_main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/safegate-lists: $(BUILD)/obj/lists_main.o $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+$(UNIT): $(UNIT_OBJS) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+
+$(BUILD)/tools/%: tests/tools/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/obj/unit/*.d)
+
+# ---------------------------------------------------------------- tests
+# Unit tests run anywhere; the end-to-end tests need root (namespaces,
+# NFQUEUE) and say so.
+test: unit-test config-test e2e-test
+
+unit-test: $(UNIT)
+	$(UNIT) --jobs 2
+
+config-test: $(PROGS)
+	tests/config/run.sh $(BUILD)
+
+e2e-test: $(PROGS) $(TOOLS)
+	tests/e2e/run.sh $(BUILD)
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer needs clang; the library is rebuilt with coverage in build/fuzz.
+FUZZ_BUILD := build/fuzz
+FUZZ_CC	   := clang
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS	   := $(FUZZ_SRCS:tests/fuzz/%.c=$(FUZZ_BUILD)/%)
+FUZZ_OBJS  := $(LIB_SRCS:daemon/%.c=$(FUZZ_BUILD)/obj/%.o) \
+	      $(FUZZ_BUILD)/obj/default_conf.o
+FUZZ_TIME  ?= 20
+
+$(FUZZ_BUILD)/obj/%.o: daemon/%.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(filter-out -O2,$(ALL_CFLAGS)) $(FUZZ_FLAGS) -c $< -o $@
+$(FUZZ_BUILD)/obj/default_conf.o: daemon/default_conf.S config/safegate.conf
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -c $< -o $@
+$(FUZZ_BUILD)/libsafegate.a: $(FUZZ_OBJS)
+	rm -f $@
+	ar rcs $@ $^
+$(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libsafegate.a
+	$(FUZZ_CC) $(filter-out -O2,$(ALL_CFLAGS)) -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+$(FUZZ_BUILD)/seed-tool: tests/fuzz/seed_tool.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz: $(FUZZERS) $(FUZZ_BUILD)/seed-tool
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_TIME) "$(SHARED)"
+
+# ---------------------------------------------------------------- bench
+bench: $(PROGS) $(TOOLS)
+	bench/run.sh $(BUILD) "$(SHARED)"
+
+# ---------------------------------------------------------------- run
+# Installs what is missing, builds, checks the bundled lists, then runs the
+# daemon in the foreground on config/safegate.conf.  It puts its rules up
+# itself and takes them down again on Ctrl-C.
+lists: $(PROGS)
+	$(BUILD)/safegate-lists check -c config/safegate.conf -L blocklists
+
+run: deps
+	$(MAKE) all
+	$(MAKE) lists
+	$(BUILD)/safegated -f -c config/safegate.conf -L blocklists
+
+# ---------------------------------------------------------------- install
+BINDIR	:= $(PREFIX)/sbin
+DATADIR	:= $(PREFIX)/share/safegate
+MANDIR	:= $(PREFIX)/share/man
+SYSCONF	?= /etc
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/blocklists \
+	    $(DESTDIR)$(SYSCONF)/safegate $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	install -m 0644 blocklists/*.domains blocklists/README.md \
+	    blocklists/LICENSES.md $(DESTDIR)$(DATADIR)/blocklists/
+	sed 's|^lists_dir = .*|lists_dir = "$(DATADIR)/blocklists";|' \
+	    config/safegate.conf > $(DESTDIR)$(DATADIR)/safegate.conf.example
+	[ -e $(DESTDIR)$(SYSCONF)/safegate/safegate.conf ] || install -m 0640 \
+	    $(DESTDIR)$(DATADIR)/safegate.conf.example \
+	    $(DESTDIR)$(SYSCONF)/safegate/safegate.conf
+	install -m 0644 docs/safegate.conf.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 0644 docs/safegated.8 docs/safegatectl.8 \
+	    docs/safegate-lists.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)/lib/systemd/system
+	sed 's|@SBINDIR@|$(BINDIR)|g' init/safegated.service \
+	    > $(DESTDIR)/lib/systemd/system/safegated.service
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,safegated safegatectl \
+	    safegate-lists)
+	rm -rf $(DESTDIR)$(DATADIR)
+	rm -f $(DESTDIR)$(MANDIR)/man5/safegate.conf.5 \
+	    $(addprefix $(DESTDIR)$(MANDIR)/man8/,safegated.8 safegatectl.8 \
+	    safegate-lists.8) $(DESTDIR)/lib/systemd/system/safegated.service
+
+# ---------------------------------------------------------------- deps
+# Build: compiler, pkg-config and the libraries.  Tests: Criterion, the
+# firewall tools, iproute2, dnsmasq, drill and dig, clang for libFuzzer.
+# Bench: dnsperf, xz.
+DEPS := build-essential pkg-config libnetfilter-queue-dev libmnl-dev \
+	libldns-dev libconfig-dev libpcap-dev libssl-dev libcriterion-dev \
+	iptables nftables iproute2 procps dnsmasq-base ldnsutils \
+	bind9-dnsutils dnsperf xz-utils clang libclang-rt-14-dev
+
+deps:
+	@missing=$$(for p in $(DEPS); do \
+	    dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | \
+	    grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:" $$missing; \
+	    apt-get update && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y $$missing; \
+	else echo "deps: all present"; fi
+
+clean:
+	rm -rf build
