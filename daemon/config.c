@@ -1,0 +1,1701 @@
+/*
+ * config.c - libconfig text in, a validated struct config out, and the
+ * canonical text back.
+ *
+ * Loading takes three steps, and a struct config is handed out only when
+ * all of them pass:
+ *
+ *   1. check_syntax() reads the text with libconfig's own token rules and
+ *      grammar.  It exists because libconfig 1.5 has habits a filter must
+ *      not inherit: it opens any file an "@include" line names, it wraps an
+ *      integer literal that does not fit an int ("ttl = 4294967596;" reads
+ *      as 300), it takes a string with no closing quote for the end of the
+ *      file, and it leaks memory on some syntax errors.  All of these are
+ *      refused here, before libconfig sees the text, and syntax errors say
+ *      what was expected.
+ *   2. libconfig parses the text into its tree.
+ *   3. The tree is checked against the schema in config.h, group by group,
+ *      in the order of that schema, while a fresh struct config is filled
+ *      in.  The first problem found is the one reported, as "FILE:LINE:
+ *      what is wrong", with the line of the setting at fault.
+ *
+ * Files are read into memory by this module (at most CONFIG_MAX_SIZE
+ * bytes), so files and strings go through one path and libconfig never
+ * opens a file itself.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+
+#include <libconfig.h>
+
+#include "config.h"
+
+/* config/safegate.conf, NUL-terminated; see default_conf.S. */
+extern const char sg_default_conf[];
+
+#define CONFIG_DEF_LISTS_DIR	"/usr/share/safegate/blocklists"
+#define CONFIG_DEF_EVENTS	"/var/log/safegate/events.jsonl"
+#define CONFIG_DEF_SOCKET	"/run/safegate/control.sock"
+#define CONFIG_DEF_MAX_LEN	4096
+#define CONFIG_DEF_TTL		300
+#define CONFIG_MAX_LEN		1048576	/* queue.max_len */
+#define CONFIG_MAX_TTL		86400
+#define CONFIG_CATEGORY_MAX	32	/* bytes of a category name */
+#define CONFIG_SUN_PATH		sizeof(((struct sockaddr_un *)0)->sun_path)
+
+static const char *const backend_names[] = { "auto", "iptables", "nft", NULL };
+static const char *const block_mode_names[] = { "nxdomain", "null", "address",
+    NULL };
+static const char *const level_names[] = { "warn", "info", "debug", NULL };
+
+/* The keys each group may hold, in the order config_print() writes them. */
+static const char *const root_keys[] = { "queue", "firewall", "dns",
+    "lists_dir", "lists", "block", "log", "control", NULL };
+static const char *const queue_keys[] = { "numbers", "fail_open", "max_len",
+    NULL };
+static const char *const firewall_keys[] = { "manage", "backend", NULL };
+static const char *const dns_keys[] = { "block_response", "ttl", "block_page",
+    NULL };
+static const char *const list_keys[] = { "category", "files", NULL };
+static const char *const log_keys[] = { "events", "level", NULL };
+static const char *const control_keys[] = { "socket", NULL };
+
+/* One load: where messages go and what they name. */
+struct cfg_ctx {
+	const char	*name;		/* the file, as messages name it */
+	char		*err;
+	size_t		 errlen;
+	struct config	*cfg;
+};
+
+/* ------------------------------------------------------------ messages */
+
+/*
+ * Writes byte c as libconfig string syntax into out (5 bytes): itself, or
+ * an escape.  Bytes from 0x80 up are kept, so UTF-8 stays readable.
+ */
+static const char *
+escape_byte(unsigned char c, char out[5])
+{
+	switch (c) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	case '\f':
+		return "\\f";
+	}
+	if (c < 0x20 || c == 0x7f)
+		snprintf(out, 5, "\\x%02x", c);
+	else {
+		out[0] = (char)c;
+		out[1] = '\0';
+	}
+	return out;
+}
+
+/*
+ * A user's string made safe to quote in a message: escaped as above, cut
+ * at about 64 bytes.  Writes into buf and returns it.
+ */
+static const char *
+msg_str(const char *s, char *buf, size_t len)
+{
+	char tmp[5];
+	const char *e;
+	size_t used = 0, n;
+
+	buf[0] = '\0';
+	for (; *s != '\0'; s++) {
+		e = escape_byte((unsigned char)*s, tmp);
+		n = strlen(e);
+		if (used + n + 4 >= len || used >= 64) {
+			memcpy(buf + used, "...", 4);
+			return buf;
+		}
+		memcpy(buf + used, e, n + 1);
+		used += n;
+	}
+	return buf;
+}
+
+static int	cfg_err(struct cfg_ctx *, const config_setting_t *,
+		    const char *, ...) SG_PRINTF(3, 4);
+
+/*
+ * Writes "FILE:LINE: message" for setting s (or "FILE: message" when there
+ * is no setting or it has no line) and returns SG_ECONFIG.
+ */
+static int
+cfg_err(struct cfg_ctx *ctx, const config_setting_t *s, const char *fmt, ...)
+{
+	char msg[CONFIG_ERR_LEN];
+	const char *file = ctx->name;
+	unsigned line = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (s != NULL) {
+		if (config_setting_source_file(s) != NULL)
+			file = config_setting_source_file(s);
+		line = config_setting_source_line(s);
+		if (config_setting_get_hook(s) != NULL)	/* see fix_lines() */
+			line = (unsigned)(uintptr_t)config_setting_get_hook(s);
+	}
+	if (line > 0)
+		snprintf(ctx->err, ctx->errlen, "%s:%u: %s", file, line, msg);
+	else
+		snprintf(ctx->err, ctx->errlen, "%s: %s", file, msg);
+	return SG_ECONFIG;
+}
+
+static int
+cfg_nomem(struct cfg_ctx *ctx)
+{
+	snprintf(ctx->err, ctx->errlen, "%s: out of memory", ctx->name);
+	return -ENOMEM;
+}
+
+/* -------------------------------------------------------------- syntax */
+
+/*
+ * The syntax check: libconfig 1.5's token rules (scanner.l) and grammar
+ * (grammar.y), written out again so that libconfig only ever parses text
+ * that is well-formed.  Besides refusing @include and wrapped numbers,
+ * this keeps libconfig off its syntax-error path, which leaks the string
+ * it was reading when a string is the token at fault, and it gives better
+ * messages than "syntax error".
+ *
+ *   config   := setting* EOF
+ *   setting  := NAME ('=' | ':') value (';' | ',')?
+ *   value    := scalar | '[' [scalar (',' scalar)*] ']'
+ *             | '(' [value (',' value)*] ')' | '{' setting* '}'
+ *   scalar   := BOOLEAN | INTEGER | FLOAT | STRING+
+ *
+ * The check accepts exactly what libconfig accepts, but for two things
+ * it refuses on purpose: nesting deeper than CONFIG_MAX_DEPTH, which no
+ * valid safegate config has, and a string with no closing quote, which
+ * libconfig takes for the end of the file, silently dropping the rest.
+ */
+#define CONFIG_MAX_DEPTH	32
+
+enum tok {
+	TOK_EOF,
+	TOK_NAME,
+	TOK_SCALAR,		/* a number or a boolean */
+	TOK_STRING,
+	TOK_EQUALS,		/* = or : */
+	TOK_COMMA,
+	TOK_SEMICOLON,
+	TOK_GROUP_START,
+	TOK_GROUP_END,
+	TOK_ARRAY_START,
+	TOK_ARRAY_END,
+	TOK_LIST_START,
+	TOK_LIST_END,
+	TOK_GARBAGE,		/* a byte libconfig has no rule for */
+	TOK_OPEN_STRING,	/* a string the text ends in */
+	TOK_INCLUDE,		/* an @include line */
+	TOK_WRAPS,		/* a number libconfig would wrap */
+};
+
+struct lexer {
+	const char	*p;		/* the next byte to read */
+	unsigned	 line;		/* the line p is on */
+	bool		 bol;		/* p starts a line */
+	enum tok	 tok;		/* the current token */
+	const char	*start;		/* its bytes */
+	size_t		 len;
+	unsigned	 tline;		/* the line it starts on */
+	unsigned	 last;		/* the line the one before ends on */
+	unsigned	 split;		/* the token is a string with a line
+					   break, starting on this line */
+	unsigned	 split_before;	/* the same for the token before */
+	char		*err;		/* the message, on the first error */
+	size_t		 errlen;
+	const char	*name;
+	struct str_lines *sl;		/* where string elements start */
+};
+
+/*
+ * The line each string element of an array or list starts on, in the
+ * order of the text.  libconfig records such an element's line only after
+ * it has read the token that follows it ("a" "b" is one string), so the
+ * last element of a list written one to a line gets the line of the ']'.
+ * check_syntax() notes the lines and fix_lines() puts them into libconfig's
+ * settings, as their hooks.
+ */
+struct str_lines {
+	unsigned	*line;
+	size_t		 n, cap;
+};
+
+/* [A-Za-z], whatever the locale. */
+static bool
+is_alpha(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static size_t
+count_digits(const char *p)
+{
+	size_t n = 0;
+
+	while (p[n] >= '0' && p[n] <= '9')
+		n++;
+	return n;
+}
+
+/* The value of hex digit c, or -1. */
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static size_t
+count_xdigits(const char *p)
+{
+	size_t n = 0;
+
+	while (hex_value(p[n]) >= 0)
+		n++;
+	return n;
+}
+
+/* Whether n digits at p, in base, add up to more than lim. */
+static bool
+exceeds(const char *p, size_t n, unsigned base, uint64_t lim)
+{
+	uint64_t v = 0, d;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		d = (uint64_t)hex_value(p[i]);
+		if (v > (lim - d) / base)
+			return true;
+		v = v * base + d;
+	}
+	return false;
+}
+
+/* [eE][-+]?[0-9]+ */
+static size_t
+match_exponent(const char *p)
+{
+	size_t i = 1, n;
+
+	if (p[0] != 'e' && p[0] != 'E')
+		return 0;
+	if (p[i] == '-' || p[i] == '+')
+		i++;
+	n = count_digits(p + i);
+	return n > 0 ? i + n : 0;
+}
+
+/*
+ * libconfig's float:
+ *   [-+]?[0-9]*\.[0-9]*([eE][-+]?[0-9]+)?
+ *   [-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+
+ */
+static size_t
+match_float(const char *p)
+{
+	size_t i = 0, d, j, best = 0;
+
+	if (p[i] == '-' || p[i] == '+')
+		i++;
+	d = count_digits(p + i);
+	if (p[i + d] == '.') {
+		j = i + d + 1;
+		j += count_digits(p + j);
+		best = j + match_exponent(p + j);
+	}
+	if (d > 0) {
+		j = i + d;
+		if (p[j] == '.') {
+			j++;
+			j += count_digits(p + j);
+		}
+		if (match_exponent(p + j) > 0 && j + match_exponent(p + j) >
+		    best)
+			best = j + match_exponent(p + j);
+	}
+	return best;
+}
+
+/* "L" or "LL" */
+static size_t
+match_long(const char *p)
+{
+	if (p[0] != 'L')
+		return 0;
+	return p[1] == 'L' ? 2 : 1;
+}
+
+/*
+ * The number token at p, as libconfig's scanner takes it (the longest of
+ * its number rules), and whether libconfig would read it as some other
+ * value than the one written: it keeps the low 32 bits of a decimal or
+ * hex literal without an L, and parses L literals into 64 bits.  Returns
+ * the token's length, 0 if p starts no number.
+ */
+static size_t
+scan_number(const char *p, bool *wraps)
+{
+	size_t best, i = 0, d, len, l;
+	uint64_t lim;
+
+	*wraps = false;
+	best = match_float(p);
+	/* decimal: [-+]?[0-9]+(L|LL)? */
+	if (p[0] == '-' || p[0] == '+')
+		i++;
+	if ((d = count_digits(p + i)) > 0) {
+		l = match_long(p + i + d);
+		len = i + d + l;
+		if (len > best) {
+			best = len;
+			lim = l > 0 ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX;
+			if (p[0] == '-')
+				lim++;
+			*wraps = exceeds(p + i, d, 10, lim);
+		}
+	}
+	/* hex: 0[xX][0-9a-fA-F]+(L|LL)? */
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') &&
+	    (d = count_xdigits(p + 2)) > 0) {
+		l = match_long(p + 2 + d);
+		len = 2 + d + l;
+		if (len > best) {
+			best = len;
+			lim = l > 0 ? (uint64_t)INT64_MAX : (uint64_t)INT32_MAX;
+			*wraps = exceeds(p + 2, d, 16, lim);
+		}
+	}
+	return best;
+}
+
+/* Reads the next token into lx->tok. */
+static void
+lex(struct lexer *lx)
+{
+	const char *p = lx->p, *q;
+	bool wraps;
+	size_t n;
+
+	lx->last = lx->line;
+	lx->split_before = lx->split;
+	lx->split = 0;
+	for (;;) {
+		if (lx->bol) {
+			/* ^[ \t]*@include[ \t]+\" */
+			q = p + strspn(p, " \t");
+			if (strncmp(q, "@include", 8) == 0 &&
+			    (q[8] == ' ' || q[8] == '\t') &&
+			    q[8 + strspn(q + 8, " \t")] == '"') {
+				lx->tok = TOK_INCLUDE;
+				lx->start = p;
+				lx->len = 0;
+				lx->tline = lx->line;
+				return;
+			}
+			lx->bol = false;
+		}
+		if (*p == '\n') {
+			lx->line++;
+			lx->bol = true;
+			p++;
+		} else if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\f')
+			p++;
+		else if (*p == '#' || (p[0] == '/' && p[1] == '/'))
+			p += strcspn(p, "\n");
+		else if (p[0] == '/' && p[1] == '*') {
+			/* An unclosed comment runs to the end, as in
+			   libconfig. */
+			for (p += 2; *p != '\0' && !(p[0] == '*' &&
+			    p[1] == '/'); p++)
+				if (*p == '\n')
+					lx->line++;
+			if (*p != '\0')
+				p += 2;
+		} else
+			break;
+	}
+
+	lx->start = p;
+	lx->tline = lx->line;
+	switch (*p) {
+	case '\0':
+		/* The end is where the last token was, not past the end. */
+		lx->tok = TOK_EOF;
+		lx->tline = lx->last;
+		lx->len = 0;
+		lx->p = p;
+		return;
+	case '"':
+		for (p++; *p != '\0' && *p != '"'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			if (*p == '\n') {
+				lx->line++;
+				lx->split = lx->tline;
+			}
+		}
+		lx->tok = *p == '"' ? TOK_STRING : TOK_OPEN_STRING;
+		if (*p == '"')
+			p++;
+		break;
+	case '=':
+	case ':':
+		lx->tok = TOK_EQUALS;
+		p++;
+		break;
+	case ',':
+		lx->tok = TOK_COMMA;
+		p++;
+		break;
+	case ';':
+		lx->tok = TOK_SEMICOLON;
+		p++;
+		break;
+	case '{':
+		lx->tok = TOK_GROUP_START;
+		p++;
+		break;
+	case '}':
+		lx->tok = TOK_GROUP_END;
+		p++;
+		break;
+	case '[':
+		lx->tok = TOK_ARRAY_START;
+		p++;
+		break;
+	case ']':
+		lx->tok = TOK_ARRAY_END;
+		p++;
+		break;
+	case '(':
+		lx->tok = TOK_LIST_START;
+		p++;
+		break;
+	case ')':
+		lx->tok = TOK_LIST_END;
+		p++;
+		break;
+	default:
+		if (is_alpha(*p) || *p == '*') {
+			/* [A-Za-z*][-A-Za-z0-9_*]*; true and false win ties */
+			for (p++; is_alpha(*p) || (*p >= '0' && *p <= '9') ||
+			    *p == '-' || *p == '_' || *p == '*'; p++)
+				;
+			n = (size_t)(p - lx->start);
+			if ((n == 4 && !strncasecmp(lx->start, "true", 4)) ||
+			    (n == 5 && !strncasecmp(lx->start, "false", 5)))
+				lx->tok = TOK_SCALAR;
+			else
+				lx->tok = TOK_NAME;
+		} else if ((n = scan_number(p, &wraps)) > 0) {
+			lx->tok = wraps ? TOK_WRAPS : TOK_SCALAR;
+			p += n;
+		} else {
+			lx->tok = TOK_GARBAGE;
+			p++;
+		}
+	}
+	lx->len = (size_t)(p - lx->start);
+	lx->p = p;
+}
+
+/*
+ * The current token, for a message: "'['", "'name'", or a string as it is
+ * written, quotes and all.  Long tokens are cut, and so are tokens at a
+ * line break; other control bytes are escaped.
+ */
+static const char *
+tok_str(const struct lexer *lx, char *buf, size_t len)
+{
+	char text[48], tmp[5];
+	const char *e;
+	size_t i, used = 0, n;
+	unsigned char c;
+
+	if (lx->tok == TOK_EOF)
+		return "the end of the file";
+	for (i = 0; i < lx->len; i++) {
+		c = (unsigned char)lx->start[i];
+		if (c < 0x20 || c == 0x7f)
+			e = escape_byte(c, tmp);
+		else if (c >= 0x80 && lx->tok == TOK_GARBAGE) {
+			/* one byte of what may be UTF-8: show its value */
+			snprintf(tmp, sizeof(tmp), "\\x%02x", c);
+			e = tmp;
+		} else {
+			tmp[0] = (char)c;
+			tmp[1] = '\0';
+			e = tmp;
+		}
+		n = strlen(e);
+		if (used + n + 4 > sizeof(text) || c == '\n') {
+			memcpy(text + used, "...", 3);
+			used += 3;
+			break;
+		}
+		memcpy(text + used, e, n);
+		used += n;
+	}
+	text[used] = '\0';
+	snprintf(buf, len, lx->tok == TOK_STRING ? "%s" : "'%s'", text);
+	return buf;
+}
+
+static int	syntax_err(struct lexer *, unsigned, const char *, ...)
+		    SG_PRINTF(3, 4);
+
+/* Writes "NAME:LINE: message"; returns SG_ECONFIG. */
+static int
+syntax_err(struct lexer *lx, unsigned line, const char *fmt, ...)
+{
+	char msg[CONFIG_ERR_LEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(lx->err, lx->errlen, "%s:%u: %s", lx->name, line, msg);
+	return SG_ECONFIG;
+}
+
+/*
+ * Refuses the current token with "expected WHAT, not TOKEN", or with the
+ * reason the lexer made it a token of its own.
+ */
+static int
+unexpected(struct lexer *lx, const char *what)
+{
+	char buf[64];
+
+	switch (lx->tok) {
+	case TOK_INCLUDE:
+		return syntax_err(lx, lx->tline, "@include is not supported; "
+		    "keep the whole configuration in one file");
+	case TOK_WRAPS:
+		return syntax_err(lx, lx->tline, "number %.*s%s is out of "
+		    "range", lx->len > 20 ? 20 : (int)lx->len, lx->start,
+		    lx->len > 20 ? "..." : "");
+	case TOK_OPEN_STRING:
+		return syntax_err(lx, lx->tline, "syntax error: this string "
+		    "has no closing \"");
+	default:
+		/* A missing closing quote shows up a line or more later. */
+		if (lx->split_before > 0)
+			return syntax_err(lx, lx->tline, "syntax error: "
+			    "expected %s, not %s (does the string on line %u "
+			    "lack its closing \"?)", what, tok_str(lx, buf,
+			    sizeof(buf)), lx->split_before);
+		return syntax_err(lx, lx->tline, "syntax error: expected %s, "
+		    "not %s", what, tok_str(lx, buf, sizeof(buf)));
+	}
+}
+
+static int	parse_settings(struct lexer *, enum tok, int);
+
+/* The token that closes what tok opens. */
+static enum tok
+closer(enum tok tok)
+{
+	switch (tok) {
+	case TOK_GROUP_START:
+		return TOK_GROUP_END;
+	case TOK_ARRAY_START:
+		return TOK_ARRAY_END;
+	default:
+		return TOK_LIST_END;
+	}
+}
+
+static int
+note_line(struct lexer *lx, unsigned line)
+{
+	struct str_lines *sl = lx->sl;
+	unsigned *p;
+	size_t cap;
+
+	if (sl->n == sl->cap) {
+		cap = sl->cap ? sl->cap * 2 : 64;
+		if ((p = reallocarray(sl->line, cap, sizeof(*p))) == NULL) {
+			snprintf(lx->err, lx->errlen, "%s: out of memory",
+			    lx->name);
+			return -ENOMEM;
+		}
+		sl->line = p;
+		sl->cap = cap;
+	}
+	sl->line[sl->n++] = line;
+	return 0;
+}
+
+/*
+ * value, inside depth levels of nesting: an element of an array or list
+ * if `elem`, and a scalar only if `array`.  what says what was expected,
+ * for the message.
+ */
+static int
+parse_value(struct lexer *lx, int depth, bool elem, bool array,
+    const char *what)
+{
+	enum tok close;
+	unsigned line;
+	int rc;
+
+	switch (lx->tok) {
+	case TOK_SCALAR:
+		lex(lx);
+		return 0;
+	case TOK_STRING:
+		if (elem && (rc = note_line(lx, lx->tline)) != 0)
+			return rc;
+		while (lx->tok == TOK_STRING)	/* "a" "b" is "ab" */
+			lex(lx);
+		return 0;
+	case TOK_GROUP_START:
+	case TOK_ARRAY_START:
+	case TOK_LIST_START:
+		if (array)
+			break;
+		if (depth >= CONFIG_MAX_DEPTH)
+			return syntax_err(lx, lx->tline, "syntax error: "
+			    "nested more than %d deep", CONFIG_MAX_DEPTH);
+		line = lx->tline;
+		close = closer(lx->tok);
+		lex(lx);
+		if (close == TOK_GROUP_END) {
+			if ((rc = parse_settings(lx, TOK_GROUP_END,
+			    depth + 1)) != 0)
+				return rc;
+		} else if (lx->tok != close) {
+			for (;;) {
+				if ((rc = parse_value(lx, depth + 1, true,
+				    close == TOK_ARRAY_END, close ==
+				    TOK_ARRAY_END ? "a number, string or "
+				    "boolean in [ ]" : "a value in ( )")) != 0)
+					return rc;
+				if (lx->tok != TOK_COMMA)
+					break;
+				lex(lx);
+			}
+		}
+		if (lx->tok == TOK_EOF)
+			return syntax_err(lx, line, "syntax error: this '%c' "
+			    "is never closed", close == TOK_GROUP_END ? '{' :
+			    close == TOK_ARRAY_END ? '[' : '(');
+		if (lx->tok != close)
+			return unexpected(lx, close == TOK_GROUP_END ?
+			    "a setting name or '}'" : close == TOK_ARRAY_END ?
+			    "',' or ']'" : "',' or ')'");
+		lex(lx);
+		return 0;
+	default:
+		break;
+	}
+	return unexpected(lx, what);
+}
+
+/* setting* up to `end` (TOK_GROUP_END or TOK_EOF), which is not read. */
+static int
+parse_settings(struct lexer *lx, enum tok end, int depth)
+{
+	char name[48], buf[64];
+	int rc;
+
+	while (lx->tok != end) {
+		if (lx->tok == TOK_EOF)
+			return 0;	/* the caller names the open '{' */
+		if (lx->tok != TOK_NAME)
+			return unexpected(lx, end == TOK_EOF ?
+			    "a setting name" : "a setting name or '}'");
+		tok_str(lx, name, sizeof(name));
+		lex(lx);
+		if (lx->tok != TOK_EQUALS) {
+			snprintf(buf, sizeof(buf), "'=' after %s", name);
+			return unexpected(lx, buf);
+		}
+		lex(lx);
+		snprintf(buf, sizeof(buf), "a value for %s", name);
+		if ((rc = parse_value(lx, depth, false, false, buf)) != 0)
+			return rc;
+		if (lx->tok == TOK_SEMICOLON || lx->tok == TOK_COMMA)
+			lex(lx);
+	}
+	return 0;
+}
+
+/*
+ * Checks text, which ends in a newline, and notes the lines of string
+ * elements in sl.  Returns 0, or SG_ECONFIG or -ENOMEM and a message.
+ */
+static int
+check_syntax(const char *name, const char *text, struct str_lines *sl,
+    char *err, size_t errlen)
+{
+	struct lexer lx;
+
+	memset(&lx, 0, sizeof(lx));
+	lx.sl = sl;
+	lx.p = text;
+	lx.line = 1;
+	lx.bol = true;
+	lx.err = err;
+	lx.errlen = errlen;
+	lx.name = name;
+	lex(&lx);
+	return parse_settings(&lx, TOK_EOF, 0);
+}
+
+/*
+ * Walks libconfig's tree in the order of the text and gives each string
+ * element the line check_syntax() noted for it, in its hook.
+ */
+static void
+fix_lines(config_setting_t *s, const struct str_lines *sl, size_t *next)
+{
+	config_setting_t *e;
+	unsigned i;
+
+	for (i = 0; (e = config_setting_get_elem(s, i)) != NULL; i++) {
+		if (config_setting_is_aggregate(e))
+			fix_lines(e, sl, next);
+		else if (config_setting_type(e) == CONFIG_TYPE_STRING &&
+		    !config_setting_is_group(s) && *next < sl->n)
+			config_setting_set_hook(e,
+			    (void *)(uintptr_t)sl->line[(*next)++]);
+	}
+}
+
+/* -------------------------------------------------------- schema checks */
+
+static bool
+is_sequence(const config_setting_t *s)
+{
+	return config_setting_is_array(s) || config_setting_is_list(s);
+}
+
+/*
+ * Every member of group g must be one of keys.  Messages read "unknown key
+ * 'PREFIXname'SUFFIX".
+ */
+static int
+check_keys(struct cfg_ctx *ctx, const config_setting_t *g, const char *prefix,
+    const char *suffix, const char *const keys[])
+{
+	const config_setting_t *s;
+	const char *name;
+	char buf[80];
+	int i, k;
+
+	for (i = 0; (s = config_setting_get_elem(g, (unsigned)i)) != NULL;
+	    i++) {
+		name = config_setting_name(s);
+		for (k = 0; keys[k] != NULL; k++)
+			if (strcmp(name, keys[k]) == 0)
+				break;
+		if (keys[k] == NULL)
+			return cfg_err(ctx, s, "unknown key '%s%s'%s", prefix,
+			    msg_str(name, buf, sizeof(buf)), suffix);
+	}
+	return 0;
+}
+
+/*
+ * The member `key` of group g, which must be a group itself; *out is NULL
+ * when it is absent.
+ */
+static int
+get_group(struct cfg_ctx *ctx, const config_setting_t *g, const char *key,
+    config_setting_t **out)
+{
+	*out = config_setting_get_member(g, key);
+	if (*out != NULL && !config_setting_is_group(*out))
+		return cfg_err(ctx, *out, "%s must be a group: %s = { ... };",
+		    key, key);
+	return 0;
+}
+
+/* A boolean member; *out keeps its default when the key is absent. */
+static int
+get_bool(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
+    const char *key, bool *out)
+{
+	const config_setting_t *s;
+
+	if (g == NULL || (s = config_setting_get_member(g, key)) == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL)
+		return cfg_err(ctx, s, "%s.%s must be a boolean", path, key);
+	*out = config_setting_get_bool(s) != 0;
+	return 0;
+}
+
+/* An integer setting in min..max. */
+static int
+check_int(struct cfg_ctx *ctx, const config_setting_t *s, const char *what,
+    long long min, long long max, long long *out)
+{
+	long long v;
+
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64)
+		return cfg_err(ctx, s, "%s must be an integer", what);
+	v = config_setting_get_int64(s);
+	if (v < min || v > max)
+		return cfg_err(ctx, s, "%s must be %lld..%lld, not %lld", what,
+		    min, max, v);
+	*out = v;
+	return 0;
+}
+
+static int
+get_int(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
+    const char *key, long long min, long long max, long long *out)
+{
+	const config_setting_t *s;
+	char what[64];
+
+	if (g == NULL || (s = config_setting_get_member(g, key)) == NULL)
+		return 0;
+	snprintf(what, sizeof(what), "%s.%s", path, key);
+	return check_int(ctx, s, what, min, max, out);
+}
+
+/*
+ * A string member; *out (pointing into libconfig's tree) keeps its
+ * default when the key is absent.  path is NULL for top-level keys.
+ */
+static int
+get_string(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
+    const char *key, const char **out, const config_setting_t **where)
+{
+	const config_setting_t *s;
+
+	if (g == NULL || (s = config_setting_get_member(g, key)) == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_STRING)
+		return cfg_err(ctx, s, "%s%s%s must be a string",
+		    path ? path : "", path ? "." : "", key);
+	*out = config_setting_get_string(s);
+	if (where != NULL)
+		*where = s;
+	return 0;
+}
+
+/* A string member that must be one of names[]; *out is its index. */
+static int
+get_enum(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
+    const char *key, const char *const names[], int *out,
+    const config_setting_t **where)
+{
+	const char *v = NULL;
+	char choices[128], buf[80];
+	size_t used = 0;
+	int i, rc;
+
+	if ((rc = get_string(ctx, g, path, key, &v, where)) != 0 || v == NULL)
+		return rc;
+	for (i = 0; names[i] != NULL; i++)
+		if (strcmp(v, names[i]) == 0) {
+			*out = i;
+			return 0;
+		}
+	/* "a", "b" or "c" */
+	choices[0] = '\0';
+	for (i = 0; names[i] != NULL; i++)
+		used += (size_t)snprintf(choices + used, sizeof(choices) - used,
+		    "%s\"%s\"", i == 0 ? "" : names[i + 1] == NULL ? " or " :
+		    ", ", names[i]);
+	return cfg_err(ctx, *where, "%s.%s must be %s, not \"%s\"", path, key,
+	    choices, msg_str(v, buf, sizeof(buf)));
+}
+
+/* A copy of s in *dst, freeing what was there. */
+static int
+set_string(struct cfg_ctx *ctx, char **dst, const char *s)
+{
+	char *copy;
+
+	if ((copy = strdup(s)) == NULL)
+		return cfg_nomem(ctx);
+	free(*dst);
+	*dst = copy;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- groups */
+
+static int
+load_queue(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	config_setting_t *g, *nums, *e;
+	long long v, first = 0, maxlen;
+	int rc, i, n;
+
+	if ((rc = get_group(ctx, root, "queue", &g)) != 0 || g == NULL)
+		return rc;
+	if ((rc = check_keys(ctx, g, "queue.", "", queue_keys)) != 0)
+		return rc;
+
+	if ((nums = config_setting_get_member(g, "numbers")) != NULL) {
+		if (!is_sequence(nums))
+			return cfg_err(ctx, nums, "queue.numbers must be a "
+			    "list of integers, like [ 0, 1 ]");
+		n = config_setting_length(nums);
+		if (n == 0)
+			return cfg_err(ctx, nums,
+			    "queue.numbers must name at least one queue");
+		if (n > CONFIG_MAX_QUEUES)
+			return cfg_err(ctx, nums, "queue.numbers names %d "
+			    "queues; at most %d", n, CONFIG_MAX_QUEUES);
+		for (i = 0; i < n; i++) {
+			e = config_setting_get_elem(nums, (unsigned)i);
+			if (config_setting_type(e) != CONFIG_TYPE_INT &&
+			    config_setting_type(e) != CONFIG_TYPE_INT64)
+				return cfg_err(ctx, e, "queue.numbers must be "
+				    "a list of integers, like [ 0, 1 ]");
+			v = config_setting_get_int64(e);
+			if (v < 0 || v > 65535)
+				return cfg_err(ctx, e, "queue.numbers: %lld is "
+				    "not a queue number (0..65535)", v);
+			if (i == 0)
+				first = v;
+			else if (v != first + i)
+				return cfg_err(ctx, e, "queue.numbers must be "
+				    "consecutive and ascending, because the "
+				    "kernel balances packets over one range of "
+				    "queues; after %lld comes %lld, not %lld",
+				    first + i - 1, first + i, v);
+		}
+		cfg->queue_first = (uint16_t)first;
+		cfg->queue_count = (uint16_t)n;
+	}
+	if ((rc = get_bool(ctx, g, "queue", "fail_open", &cfg->fail_open)) != 0)
+		return rc;
+	maxlen = cfg->queue_max_len;
+	if ((rc = get_int(ctx, g, "queue", "max_len", 1, CONFIG_MAX_LEN,
+	    &maxlen)) != 0)
+		return rc;
+	cfg->queue_max_len = (uint32_t)maxlen;
+	return 0;
+}
+
+static int
+load_firewall(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL;
+	config_setting_t *g;
+	int rc, backend = (int)cfg->fw_backend;
+
+	if ((rc = get_group(ctx, root, "firewall", &g)) != 0 || g == NULL)
+		return rc;
+	if ((rc = check_keys(ctx, g, "firewall.", "", firewall_keys)) != 0)
+		return rc;
+	if ((rc = get_bool(ctx, g, "firewall", "manage", &cfg->fw_manage)) != 0)
+		return rc;
+	if ((rc = get_enum(ctx, g, "firewall", "backend", backend_names,
+	    &backend, &where)) != 0)
+		return rc;
+	cfg->fw_backend = (enum fw_backend)backend;
+	return 0;
+}
+
+static int
+load_block_page(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+	struct dns_block_spec *b = &ctx->cfg->block;
+	config_setting_t *list, *e;
+	struct sg_addr a;
+	char buf[80];
+	int i, n;
+
+	if ((list = config_setting_get_member(g, "block_page")) == NULL)
+		return 0;
+	if (!is_sequence(list))
+		return cfg_err(ctx, list, "dns.block_page must be a list of "
+		    "addresses, like [ \"192.0.2.1\", \"2001:db8::1\" ]");
+	n = config_setting_length(list);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return cfg_err(ctx, e, "dns.block_page must be a list "
+			    "of strings");
+		if (addr_parse(&a, config_setting_get_string(e)) != 0)
+			return cfg_err(ctx, e, "dns.block_page: \"%s\" is not "
+			    "an IPv4 or IPv6 address",
+			    msg_str(config_setting_get_string(e), buf,
+			    sizeof(buf)));
+		if (a.family == AF_INET) {
+			if (b->page_v4.family != AF_UNSPEC)
+				return cfg_err(ctx, e, "dns.block_page has two "
+				    "IPv4 addresses; give at most one IPv4 and "
+				    "one IPv6 address");
+			b->page_v4 = a;
+		} else {
+			if (b->page_v6.family != AF_UNSPEC)
+				return cfg_err(ctx, e, "dns.block_page has two "
+				    "IPv6 addresses; give at most one IPv4 and "
+				    "one IPv6 address");
+			b->page_v6 = a;
+		}
+	}
+	return 0;
+}
+
+static int
+load_dns(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct dns_block_spec *b = &ctx->cfg->block;
+	const config_setting_t *where = NULL;
+	config_setting_t *g;
+	long long ttl = b->ttl;
+	int rc, mode = (int)b->mode;
+
+	if ((rc = get_group(ctx, root, "dns", &g)) != 0 || g == NULL)
+		return rc;
+	if ((rc = check_keys(ctx, g, "dns.", "", dns_keys)) != 0)
+		return rc;
+	if ((rc = get_enum(ctx, g, "dns", "block_response", block_mode_names,
+	    &mode, &where)) != 0)
+		return rc;
+	b->mode = (enum dns_block_mode)mode;
+	if ((rc = get_int(ctx, g, "dns", "ttl", 0, CONFIG_MAX_TTL, &ttl)) != 0)
+		return rc;
+	b->ttl = (uint32_t)ttl;
+	if ((rc = load_block_page(ctx, g)) != 0)
+		return rc;
+	if (b->mode == DNS_BLOCK_ADDRESS && b->page_v4.family == AF_UNSPEC &&
+	    b->page_v6.family == AF_UNSPEC)
+		return cfg_err(ctx, where, "dns.block_response \"address\" "
+		    "needs the block page's address in dns.block_page, like "
+		    "[ \"192.0.2.1\" ]");
+	return 0;
+}
+
+static bool
+valid_category(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (!((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_' ||
+		    s[n] == '-'))
+			return false;
+	return n >= 1 && n <= CONFIG_CATEGORY_MAX;
+}
+
+/* Checks lists entry number i (0-based) and fills cfg->lists[i]. */
+static int
+load_list_entry(struct cfg_ctx *ctx, const config_setting_t *ent, int i)
+{
+	struct config *cfg = ctx->cfg;
+	struct config_list *l = &cfg->lists[i];
+	const config_setting_t *cs, *fs, *e;
+	const char *cat;
+	char buf[80];
+	int id, k, n, rc;
+
+	if (!config_setting_is_group(ent))
+		return cfg_err(ctx, ent, "lists entry %d must be a group: "
+		    "{ category = \"...\"; files = [ \"...\" ]; }", i + 1);
+	snprintf(buf, sizeof(buf), " in lists entry %d", i + 1);
+	if ((rc = check_keys(ctx, ent, "", buf, list_keys)) != 0)
+		return rc;
+	l->line = (int)config_setting_source_line(ent);
+
+	if ((cs = config_setting_get_member(ent, "category")) == NULL)
+		return cfg_err(ctx, ent, "lists entry %d has no category",
+		    i + 1);
+	if (config_setting_type(cs) != CONFIG_TYPE_STRING)
+		return cfg_err(ctx, cs, "lists entry %d: category must be a "
+		    "string", i + 1);
+	cat = config_setting_get_string(cs);
+	if (!valid_category(cat))
+		return cfg_err(ctx, cs, "lists entry %d: category \"%s\" is "
+		    "not a valid name (1 to %d of a-z, 0-9, _ and -)", i + 1,
+		    msg_str(cat, buf, sizeof(buf)), CONFIG_CATEGORY_MAX);
+	if ((id = config_category_id(cfg, cat)) < 0) {
+		if (cfg->ncategories == DOMAINSET_MAX_CATEGORIES)
+			return cfg_err(ctx, cs, "lists: category \"%s\" is one "
+			    "too many; at most %d categories", cat,
+			    DOMAINSET_MAX_CATEGORIES);
+		if ((rc = set_string(ctx, &cfg->categories[cfg->ncategories],
+		    cat)) != 0)
+			return rc;
+		id = (int)cfg->ncategories++;
+	}
+	if ((rc = set_string(ctx, &l->category, cat)) != 0)
+		return rc;
+	l->category_id = (unsigned)id;
+
+	if ((fs = config_setting_get_member(ent, "files")) == NULL)
+		return cfg_err(ctx, ent, "lists entry %d (%s) has no files",
+		    i + 1, cat);
+	if (!is_sequence(fs))
+		return cfg_err(ctx, fs, "lists entry %d (%s): files must be a "
+		    "list of file names, like [ \"%s.domains\" ]", i + 1, cat,
+		    cat);
+	if ((n = config_setting_length(fs)) == 0)
+		return cfg_err(ctx, fs, "lists entry %d (%s): files must name "
+		    "at least one file", i + 1, cat);
+	if ((l->files = calloc((size_t)n, sizeof(*l->files))) == NULL)
+		return cfg_nomem(ctx);
+	l->nfiles = (size_t)n;
+	for (k = 0; k < n; k++) {
+		e = config_setting_get_elem(fs, (unsigned)k);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return cfg_err(ctx, e, "lists entry %d (%s): files "
+			    "must be strings", i + 1, cat);
+		if (config_setting_get_string(e)[0] == '\0')
+			return cfg_err(ctx, e, "lists entry %d (%s): a file "
+			    "name is empty", i + 1, cat);
+		if ((rc = set_string(ctx, &l->files[k],
+		    config_setting_get_string(e))) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+load_lists(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL;
+	config_setting_t *list;
+	const char *dir = NULL;
+	int i, n, rc;
+
+	if ((rc = get_string(ctx, root, NULL, "lists_dir", &dir, &where)) != 0)
+		return rc;
+	if (dir != NULL) {
+		if (dir[0] == '\0')
+			return cfg_err(ctx, where,
+			    "lists_dir must not be empty");
+		if ((rc = set_string(ctx, &cfg->lists_dir, dir)) != 0)
+			return rc;
+	}
+
+	if ((list = config_setting_get_member(root, "lists")) == NULL)
+		return 0;
+	if (!is_sequence(list))
+		return cfg_err(ctx, list, "lists must be a list of groups: "
+		    "lists = ( { category = \"...\"; files = [ \"...\" ]; } "
+		    ");");
+	if ((n = config_setting_length(list)) == 0)
+		return 0;
+	if ((cfg->lists = calloc((size_t)n, sizeof(*cfg->lists))) == NULL)
+		return cfg_nomem(ctx);
+	cfg->nlists = (size_t)n;
+	for (i = 0; i < n; i++)
+		if ((rc = load_list_entry(ctx,
+		    config_setting_get_elem(list, (unsigned)i), i)) != 0)
+			return rc;
+	return 0;
+}
+
+/* The categories lists define, for a message: "adult, gambling". */
+static const char *
+category_names(const struct config *cfg, char *buf, size_t len)
+{
+	size_t i, used = 0;
+	int n;
+
+	buf[0] = '\0';
+	for (i = 0; i < cfg->ncategories; i++) {
+		n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
+		    cfg->categories[i]);
+		if (n < 0 || (size_t)n + 5 >= len - used) {
+			snprintf(buf + used, len - used, ", ...");
+			break;
+		}
+		used += (size_t)n;
+	}
+	return buf;
+}
+
+static int
+load_block(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	config_setting_t *list, *e;
+	char names[256], buf[80];
+	const char *s;
+	int i, n, id;
+
+	if ((list = config_setting_get_member(root, "block")) == NULL)
+		return 0;
+	if (!is_sequence(list))
+		return cfg_err(ctx, list, "block must be a list of categories, "
+		    "like [ \"adult\", \"gambling\" ]");
+	n = config_setting_length(list);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return cfg_err(ctx, e, "block must be a list of "
+			    "strings");
+		s = config_setting_get_string(e);
+		if ((id = config_category_id(cfg, s)) < 0)
+			return cfg_err(ctx, e, "block: unknown category '%s' "
+			    "(%s%s)", msg_str(s, buf, sizeof(buf)),
+			    cfg->ncategories ? "lists define: " :
+			    "no lists are defined",
+			    category_names(cfg, names, sizeof(names)));
+		if (cfg->block_mask & (UINT64_C(1) << id))
+			return cfg_err(ctx, e, "block: '%s' is named twice",
+			    s);
+		cfg->block_mask |= UINT64_C(1) << id;
+	}
+	return 0;
+}
+
+static int
+load_log(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL;
+	config_setting_t *g;
+	const char *events = NULL;
+	int rc, level = (int)cfg->log_level;
+
+	if ((rc = get_group(ctx, root, "log", &g)) != 0 || g == NULL)
+		return rc;
+	if ((rc = check_keys(ctx, g, "log.", "", log_keys)) != 0)
+		return rc;
+	if ((rc = get_string(ctx, g, "log", "events", &events, &where)) != 0)
+		return rc;
+	if (events != NULL) {
+		if (events[0] == '\0')
+			return cfg_err(ctx, where, "log.events must not be "
+			    "empty");
+		if ((rc = set_string(ctx, &cfg->events_path, events)) != 0)
+			return rc;
+	}
+	if ((rc = get_enum(ctx, g, "log", "level", level_names, &level,
+	    &where)) != 0)
+		return rc;
+	cfg->log_level = (enum log_level)level;
+	return 0;
+}
+
+static int
+load_control(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL;
+	config_setting_t *g;
+	const char *sock = NULL;
+	int rc;
+
+	if ((rc = get_group(ctx, root, "control", &g)) != 0 || g == NULL)
+		return rc;
+	if ((rc = check_keys(ctx, g, "control.", "", control_keys)) != 0)
+		return rc;
+	if ((rc = get_string(ctx, g, "control", "socket", &sock, &where)) != 0
+	    || sock == NULL)
+		return rc;
+	if (sock[0] != '/')
+		return cfg_err(ctx, where, "control.socket must be an absolute "
+		    "path (starting with /)");
+	if (strlen(sock) >= CONFIG_SUN_PATH)
+		return cfg_err(ctx, where, "control.socket is %zu bytes long; "
+		    "a unix socket path must be shorter than %zu", strlen(sock),
+		    CONFIG_SUN_PATH);
+	return set_string(ctx, &cfg->control_socket, sock);
+}
+
+/* ----------------------------------------------------------------- load */
+
+/* A struct config holding the defaults, or NULL (ENOMEM). */
+static struct config *
+config_new(const char *source)
+{
+	struct config *cfg;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL)
+		return NULL;
+	cfg->queue_first = 0;
+	cfg->queue_count = 1;
+	cfg->fail_open = true;
+	cfg->queue_max_len = CONFIG_DEF_MAX_LEN;
+	cfg->fw_manage = true;
+	cfg->fw_backend = FW_AUTO;
+	cfg->block.mode = DNS_BLOCK_NXDOMAIN;
+	cfg->block.ttl = CONFIG_DEF_TTL;
+	cfg->block.page_v4.family = AF_UNSPEC;
+	cfg->block.page_v6.family = AF_UNSPEC;
+	cfg->log_level = LOG_LEVEL_INFO;
+	cfg->source = strdup(source);
+	cfg->lists_dir = strdup(CONFIG_DEF_LISTS_DIR);
+	cfg->events_path = strdup(CONFIG_DEF_EVENTS);
+	cfg->control_socket = strdup(CONFIG_DEF_SOCKET);
+	if (cfg->source == NULL || cfg->lists_dir == NULL ||
+	    cfg->events_path == NULL || cfg->control_socket == NULL) {
+		config_free(cfg);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return cfg;
+}
+
+/* Checks libconfig's tree into ctx->cfg, group by group. */
+static int
+load_tree(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	int rc;
+
+	if ((rc = check_keys(ctx, root, "", "", root_keys)) != 0 ||
+	    (rc = load_queue(ctx, root)) != 0 ||
+	    (rc = load_firewall(ctx, root)) != 0 ||
+	    (rc = load_dns(ctx, root)) != 0 ||
+	    (rc = load_lists(ctx, root)) != 0 ||
+	    (rc = load_block(ctx, root)) != 0 ||
+	    (rc = load_log(ctx, root)) != 0 ||
+	    (rc = load_control(ctx, root)) != 0)
+		return rc;
+	return 0;
+}
+
+/*
+ * text must end in a newline: libconfig 1.5 takes a '#' comment on a last
+ * line without one as a syntax error.
+ */
+static struct config *
+load_text(const char *name, const char *text, char *err, size_t errlen)
+{
+	struct cfg_ctx ctx = { name, err, errlen, NULL };
+	struct str_lines sl = { NULL, 0, 0 };
+	config_t lc;
+	size_t next = 0;
+	int rc;
+
+	if ((rc = check_syntax(name, text, &sl, err, errlen)) != 0) {
+		free(sl.line);
+		errno = rc == -ENOMEM ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	if ((ctx.cfg = config_new(name)) == NULL) {
+		free(sl.line);
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	config_init(&lc);
+	if (config_read_string(&lc, text) != CONFIG_TRUE) {
+		/* Only what check_syntax() cannot see: duplicate names, mixed
+		   types in an array, no memory. */
+		if (config_error_line(&lc) > 0)
+			snprintf(err, errlen, "%s:%d: %s", name,
+			    config_error_line(&lc), config_error_text(&lc));
+		else
+			snprintf(err, errlen, "%s: %s", name,
+			    config_error_text(&lc));
+		rc = SG_ECONFIG;
+	} else {
+		fix_lines(config_root_setting(&lc), &sl, &next);
+		rc = load_tree(&ctx, config_root_setting(&lc));
+	}
+	free(sl.line);
+	config_destroy(&lc);
+	if (rc != 0) {
+		config_free(ctx.cfg);
+		errno = rc == -ENOMEM ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	return ctx.cfg;
+}
+
+struct config *
+config_load_string(const char *name, const char *text, char *err,
+    size_t errlen)
+{
+	struct config *cfg;
+	char *copy;
+	size_t len;
+
+	if (name == NULL)
+		name = "<string>";
+	if (text == NULL) {
+		snprintf(err, errlen, "%s: no text", name);
+		errno = EINVAL;
+		return NULL;
+	}
+	len = strlen(text);
+	if (len > 0 && text[len - 1] == '\n')
+		return load_text(name, text, err, errlen);
+	if ((copy = malloc(len + 2)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", name);
+		return NULL;
+	}
+	memcpy(copy, text, len);
+	memcpy(copy + len, "\n", 2);
+	cfg = load_text(name, copy, err, errlen);
+	free(copy);
+	return cfg;
+}
+
+struct config *
+config_load_file(const char *path, char *err, size_t errlen)
+{
+	struct config *cfg = NULL;
+	char *buf = NULL, *nul;
+	size_t len = 0, n, i;
+	unsigned line;
+	FILE *fp;
+	int saved;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	/* One byte more than allowed tells a file that is too big. */
+	if ((buf = malloc(CONFIG_MAX_SIZE + 2)) == NULL) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto done;
+	}
+	while (len <= CONFIG_MAX_SIZE &&
+	    (n = fread(buf + len, 1, CONFIG_MAX_SIZE + 1 - len, fp)) > 0)
+		len += n;
+	if (ferror(fp)) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto done;
+	}
+	if (len > CONFIG_MAX_SIZE) {
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+		    CONFIG_MAX_SIZE);
+		errno = EFBIG;
+		goto done;
+	}
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		for (line = 1, i = 0; buf + i < nul; i++)
+			line += buf[i] == '\n';
+		snprintf(err, errlen, "%s:%u: a NUL byte; this is not a text "
+		    "file", path, line);
+		errno = EINVAL;
+		goto done;
+	}
+	if (len == 0 || buf[len - 1] != '\n')
+		buf[len++] = '\n';
+	buf[len] = '\0';
+	cfg = load_text(path, buf, err, errlen);
+done:
+	saved = errno;
+	free(buf);
+	fclose(fp);
+	errno = saved;
+	return cfg;
+}
+
+struct config *
+config_load_default(char *err, size_t errlen)
+{
+	return config_load_string(CONFIG_EMBEDDED_NAME, sg_default_conf, err,
+	    errlen);
+}
+
+const char *
+config_default_text(void)
+{
+	return sg_default_conf;
+}
+
+void
+config_free(struct config *cfg)
+{
+	size_t i, k;
+
+	if (cfg == NULL)
+		return;
+	for (i = 0; i < cfg->nlists; i++) {
+		free(cfg->lists[i].category);
+		for (k = 0; k < cfg->lists[i].nfiles; k++)
+			free(cfg->lists[i].files[k]);
+		free(cfg->lists[i].files);
+	}
+	free(cfg->lists);
+	for (i = 0; i < cfg->ncategories; i++)
+		free(cfg->categories[i]);
+	free(cfg->source);
+	free(cfg->lists_dir);
+	free(cfg->events_path);
+	free(cfg->control_socket);
+	free(cfg);
+}
+
+/* ---------------------------------------------------------------- print */
+
+/* s as a libconfig string literal, quotes included. */
+static void
+print_str(FILE *fp, const char *s)
+{
+	char tmp[5];
+
+	fputc('"', fp);
+	for (; *s != '\0'; s++)
+		fputs(escape_byte((unsigned char)*s, tmp), fp);
+	fputc('"', fp);
+}
+
+/*
+ * Sequences are written "[ a, b ]", and "[ ]" when empty: sep() gives what
+ * goes before element i.
+ */
+static const char *
+sep(size_t i)
+{
+	return i == 0 ? " " : ", ";
+}
+
+void
+config_print(const struct config *cfg, FILE *fp)
+{
+	const struct config_list *l;
+	const char *s;
+	char buf[ADDR_STRLEN];
+	size_t i, k, n;
+
+	/* The header is a comment: keep the name on its line. */
+	fputs("# safegate configuration (canonical form of ", fp);
+	for (s = cfg->source; *s != '\0'; s++)
+		fputc((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s, fp);
+	fputs(")\n", fp);
+
+	fputs("queue = {\n  numbers = [", fp);
+	for (i = 0; i < cfg->queue_count; i++)
+		fprintf(fp, "%s%u", sep(i),
+		    (unsigned)cfg->queue_first + (unsigned)i);
+	fprintf(fp, " ];\n  fail_open = %s;\n  max_len = %" PRIu32 ";\n};\n",
+	    cfg->fail_open ? "true" : "false", cfg->queue_max_len);
+
+	fprintf(fp, "firewall = {\n  manage = %s;\n  backend = \"%s\";\n};\n",
+	    cfg->fw_manage ? "true" : "false",
+	    config_backend_name(cfg->fw_backend));
+
+	fprintf(fp, "dns = {\n  block_response = \"%s\";\n  ttl = %" PRIu32
+	    ";\n  block_page = [", config_block_mode_name(cfg->block.mode),
+	    cfg->block.ttl);
+	n = 0;
+	if (cfg->block.page_v4.family != AF_UNSPEC)
+		fprintf(fp, "%s\"%s\"", sep(n++), addr_ntop(&cfg->block.page_v4,
+		    buf, sizeof(buf)));
+	if (cfg->block.page_v6.family != AF_UNSPEC)
+		fprintf(fp, "%s\"%s\"", sep(n++), addr_ntop(&cfg->block.page_v6,
+		    buf, sizeof(buf)));
+	fputs(" ];\n};\n", fp);
+
+	fputs("lists_dir = ", fp);
+	print_str(fp, cfg->lists_dir);
+	fputs(";\n", fp);
+
+	if (cfg->nlists == 0)
+		fputs("lists = ( );\n", fp);
+	else {
+		fputs("lists = (\n", fp);
+		for (i = 0; i < cfg->nlists; i++) {
+			l = &cfg->lists[i];
+			fprintf(fp, "  { category = \"%s\"; files = [",
+			    l->category);
+			for (k = 0; k < l->nfiles; k++) {
+				fputs(sep(k), fp);
+				print_str(fp, l->files[k]);
+			}
+			fprintf(fp, " ]; }%s\n",
+			    i + 1 < cfg->nlists ? "," : "");
+		}
+		fputs(");\n", fp);
+	}
+
+	fputs("block = [", fp);
+	for (i = 0, n = 0; i < cfg->ncategories; i++)
+		if (cfg->block_mask & (UINT64_C(1) << i))
+			fprintf(fp, "%s\"%s\"", sep(n++), cfg->categories[i]);
+	fputs(" ];\n", fp);
+
+	fputs("log = {\n  events = ", fp);
+	print_str(fp, cfg->events_path);
+	fprintf(fp, ";\n  level = \"%s\";\n};\n",
+	    level_names[cfg->log_level <= LOG_LEVEL_DEBUG ? cfg->log_level :
+	    LOG_LEVEL_INFO]);
+
+	fputs("control = {\n  socket = ", fp);
+	print_str(fp, cfg->control_socket);
+	fputs(";\n};\n", fp);
+}
+
+/* --------------------------------------------------------------- lookups */
+
+int
+config_category_id(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->ncategories; i++)
+		if (strcmp(cfg->categories[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+const char *
+config_list_path(const struct config *cfg, const char *file,
+    const char *lists_dir_override, char *buf, size_t len)
+{
+	const char *dir;
+	size_t dlen;
+	int n;
+
+	dir = lists_dir_override != NULL ? lists_dir_override : cfg->lists_dir;
+	if (file[0] == '/' || dir == NULL || dir[0] == '\0')
+		n = snprintf(buf, len, "%s", file);
+	else {
+		dlen = strlen(dir);
+		n = snprintf(buf, len, "%s%s%s", dir,
+		    dir[dlen - 1] == '/' ? "" : "/", file);
+	}
+	if (n < 0 || (size_t)n >= len)
+		return NULL;
+	return buf;
+}
+
+const char *
+config_backend_name(enum fw_backend b)
+{
+	if ((unsigned)b < sizeof(backend_names) / sizeof(*backend_names) - 1)
+		return backend_names[b];
+	return "unknown";
+}
+
+const char *
+config_block_mode_name(enum dns_block_mode m)
+{
+	if ((unsigned)m < sizeof(block_mode_names) / sizeof(*block_mode_names) -
+	    1)
+		return block_mode_names[m];
+	return "unknown";
+}

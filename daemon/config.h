@@ -1,0 +1,137 @@
+/*
+ * config.h - the daemon's configuration: libconfig text in, a validated
+ * struct config out, and the canonical text back (safegated -n).
+ *
+ * Every error names where it is: "FILE:LINE: what is wrong".  Unknown keys
+ * are errors, so a misspelt key never silently does nothing.  A struct
+ * config is immutable once loaded and owns all of its strings; callers free
+ * it with config_free().
+ *
+ * The text is libconfig 1.5 syntax, one file: "@include" is refused, as
+ * are integer literals libconfig would wrap and strings with no closing
+ * quote.  Schema (every key is optional; the defaults are those of the
+ * embedded config/safegate.conf, except that with no `lists` there are no
+ * categories, and `block` must then be empty):
+ *
+ *   queue = { numbers = [ 0 ]; fail_open = true; max_len = 4096; };
+ *   firewall = { manage = true; backend = "auto"; };  # auto|iptables|nft
+ *   dns = { block_response = "nxdomain";             # nxdomain|null|address
+ *           ttl = 300; block_page = [ "192.0.2.1", "2001:db8::1" ]; };
+ *   lists_dir = "/usr/share/safegate/blocklists";
+ *   lists = ( { category = "adult"; files = [ "adult.domains" ]; }, ... );
+ *   block = [ "adult", "gambling" ];
+ *   log = { events = "/var/log/safegate/events.jsonl"; level = "info"; };
+ *   control = { socket = "/run/safegate/control.sock"; };
+ */
+#ifndef SG_CONFIG_H
+#define SG_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "addr.h"
+#include "dns.h"
+#include "domainset.h"
+#include "err.h"
+#include "log.h"
+
+#define CONFIG_DEFAULT_PATH	"/etc/safegate/safegate.conf"
+#define CONFIG_EMBEDDED_NAME	"<embedded>"
+#define CONFIG_MAX_QUEUES	16
+#define CONFIG_ERR_LEN		512
+#define CONFIG_MAX_SIZE		(1024 * 1024)	/* bytes of a config file */
+
+enum fw_backend { FW_AUTO, FW_IPTABLES, FW_NFT };
+
+struct config_list {
+	char		*category;
+	unsigned	 category_id;	/* index into config.categories */
+	char		**files;	/* as written; see config_list_path() */
+	size_t		 nfiles;
+	int		 line;		/* where the entry starts */
+};
+
+struct config {
+	char		*source;	/* file name, or CONFIG_EMBEDDED_NAME */
+
+	/* queue */
+	uint16_t	 queue_first;	/* numbers are consecutive: */
+	uint16_t	 queue_count;	/* first .. first + count - 1 */
+	bool		 fail_open;
+	uint32_t	 queue_max_len;
+
+	/* firewall */
+	bool		 fw_manage;
+	enum fw_backend	 fw_backend;
+
+	/* dns */
+	struct dns_block_spec block;	/* mode, ttl, block-page addresses */
+
+	/* lists */
+	char		*lists_dir;
+	struct config_list *lists;
+	size_t		 nlists;
+	/* distinct category names, in order of first appearance in `lists` */
+	char		*categories[DOMAINSET_MAX_CATEGORIES];
+	size_t		 ncategories;
+
+	/* block: categories blocked for everyone */
+	uint64_t	 block_mask;
+
+	/* log */
+	char		*events_path;
+	enum log_level	 log_level;
+
+	/* control */
+	char		*control_socket;
+};
+
+/*
+ * Loads and validates a config file (at most CONFIG_MAX_SIZE bytes).  On
+ * error returns NULL, sets errno (EINVAL: the config is invalid; ENOMEM;
+ * or the errno of opening or reading the file) and writes "FILE:LINE: what
+ * is wrong" (or "FILE: what is wrong" when there is no line) into err
+ * (CONFIG_ERR_LEN bytes is enough).  "@include" is refused: a config is one
+ * file.  The caller frees the result with config_free().
+ */
+struct config *config_load_file(const char *path, char *err, size_t errlen);
+/*
+ * The same for text in memory; `name` stands for the file in messages and
+ * is copied into cfg->source.
+ */
+struct config *config_load_string(const char *name, const char *text,
+	    char *err, size_t errlen);
+/* The embedded default (config/safegate.conf at build time). */
+struct config *config_load_default(char *err, size_t errlen);
+/* The embedded text itself: static, NUL-terminated. */
+const char *config_default_text(void);
+
+void	config_free(struct config *);
+
+/*
+ * Writes the canonical form: a "# safegate configuration (canonical form of
+ * SOURCE)" line, then every key, defaults filled in, in the order of the
+ * schema above, indented by two spaces.  Loading the output gives the same
+ * config, and printing that gives the same text after the first line.
+ * Lists entries keep their order; block is written in category order.
+ */
+void	config_print(const struct config *, FILE *);
+
+/* The category's id, or -1 if no list names it. */
+int	config_category_id(const struct config *, const char *name);
+
+/*
+ * The path of one list file: as written if absolute, else lists_dir/file.
+ * lists_dir_override, when not NULL, stands in for cfg->lists_dir
+ * (safegated -L).  Writes into buf; returns buf, or NULL if it is too long.
+ */
+const char *config_list_path(const struct config *, const char *file,
+	    const char *lists_dir_override, char *buf, size_t len);
+
+/* The names config files use ("nft", "address"); "unknown" if out of range. */
+const char *config_backend_name(enum fw_backend);
+const char *config_block_mode_name(enum dns_block_mode);
+
+#endif

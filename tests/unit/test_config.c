@@ -1,0 +1,639 @@
+/*
+ * test_config.c - config_load_*, the checks and their messages, the
+ * canonical printer and config_list_path().
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "config.h"
+
+static char err[CONFIG_ERR_LEN];
+
+static struct config *
+load(const char *text)
+{
+	struct config *cfg;
+
+	err[0] = '\0';
+	cfg = config_load_string("t.conf", text, err, sizeof(err));
+	cr_assert_not_null(cfg, "load failed: %s", err);
+	return cfg;
+}
+
+/* Loading text must fail with exactly this message. */
+static void
+load_fails(const char *text, const char *want)
+{
+	struct config *cfg;
+
+	err[0] = '\0';
+	errno = 0;
+	cfg = config_load_string("t.conf", text, err, sizeof(err));
+	cr_assert_null(cfg, "loaded, but wanted: %s", want);
+	cr_expect_eq(errno, EINVAL);
+	cr_expect_str_eq(err, want);
+}
+
+/* config_print into a malloc'd string. */
+static char *
+print(const struct config *cfg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp;
+
+	fp = open_memstream(&buf, &len);
+	cr_assert_not_null(fp);
+	config_print(cfg, fp);
+	cr_assert_eq(fclose(fp), 0);
+	return buf;
+}
+
+/* Prints cfg, loads the output, prints again: the two must be equal. */
+static void
+assert_round_trip(const struct config *cfg)
+{
+	struct config *again;
+	char *a, *b;
+
+	a = print(cfg);
+	again = config_load_string(cfg->source, a, err, sizeof(err));
+	cr_assert_not_null(again, "canonical text does not load: %s\n%s", err,
+	    a);
+	b = print(again);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	config_free(again);
+}
+
+Test(config, empty_gives_defaults)
+{
+	struct config *cfg = load("");
+
+	cr_expect_str_eq(cfg->source, "t.conf");
+	cr_expect_eq(cfg->queue_first, 0);
+	cr_expect_eq(cfg->queue_count, 1);
+	cr_expect(cfg->fail_open);
+	cr_expect_eq(cfg->queue_max_len, 4096);
+	cr_expect(cfg->fw_manage);
+	cr_expect_eq(cfg->fw_backend, FW_AUTO);
+	cr_expect_eq(cfg->block.mode, DNS_BLOCK_NXDOMAIN);
+	cr_expect_eq(cfg->block.ttl, 300);
+	cr_expect_eq(cfg->block.page_v4.family, AF_UNSPEC);
+	cr_expect_eq(cfg->block.page_v6.family, AF_UNSPEC);
+	cr_expect_str_eq(cfg->lists_dir, "/usr/share/safegate/blocklists");
+	cr_expect_eq(cfg->nlists, 0);
+	cr_expect_eq(cfg->ncategories, 0);
+	cr_expect_eq(cfg->block_mask, 0);
+	cr_expect_str_eq(cfg->events_path, "/var/log/safegate/events.jsonl");
+	cr_expect_eq(cfg->log_level, LOG_LEVEL_INFO);
+	cr_expect_str_eq(cfg->control_socket, "/run/safegate/control.sock");
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+Test(config, default_is_the_shipped_file)
+{
+	struct config *cfg;
+
+	cfg = config_load_default(err, sizeof(err));
+	cr_assert_not_null(cfg, "%s", err);
+	cr_expect_str_eq(cfg->source, CONFIG_EMBEDDED_NAME);
+	cr_expect_eq(cfg->ncategories, 3);
+	cr_expect_str_eq(cfg->categories[0], "adult");
+	cr_expect_str_eq(cfg->categories[1], "gambling");
+	cr_expect_str_eq(cfg->categories[2], "bypass");
+	cr_expect_eq(cfg->block_mask, 7);
+	cr_expect_eq(cfg->nlists, 3);
+	cr_expect_str_eq(cfg->lists[2].files[0], "bypass-canaries.domains");
+	cr_expect_eq(config_category_id(cfg, "gambling"), 1);
+	cr_expect_eq(config_category_id(cfg, "games"), -1);
+	cr_expect(strstr(config_default_text(), "lists_dir = ") != NULL);
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+/* The defaults of an empty config are the values the shipped file gives. */
+Test(config, defaults_match_shipped_file)
+{
+	struct config *def, *empty;
+
+	def = config_load_default(err, sizeof(err));
+	cr_assert_not_null(def, "%s", err);
+	empty = load("lists = ( { category = \"adult\"; files = "
+	    "[ \"adult.domains\" ]; }, { category = \"gambling\"; files = "
+	    "[ \"gambling.domains\" ]; }, { category = \"bypass\"; files = "
+	    "[ \"bypass-canaries.domains\" ]; } );\n"
+	    "block = [ \"adult\", \"gambling\", \"bypass\" ];\n");
+	cr_expect_eq(memcmp(&def->block, &empty->block, sizeof(def->block)),
+	    0);
+	cr_expect_eq(def->queue_first, empty->queue_first);
+	cr_expect_eq(def->queue_count, empty->queue_count);
+	cr_expect_eq(def->fail_open, empty->fail_open);
+	cr_expect_eq(def->queue_max_len, empty->queue_max_len);
+	cr_expect_eq(def->fw_manage, empty->fw_manage);
+	cr_expect_eq(def->fw_backend, empty->fw_backend);
+	cr_expect_str_eq(def->lists_dir, empty->lists_dir);
+	cr_expect_str_eq(def->events_path, empty->events_path);
+	cr_expect_eq(def->log_level, empty->log_level);
+	cr_expect_str_eq(def->control_socket, empty->control_socket);
+	config_free(def);
+	config_free(empty);
+}
+
+Test(config, every_key)
+{
+	struct config *cfg;
+	char buf[ADDR_STRLEN];
+
+	cfg = load(
+	    "queue = { numbers = [ 4, 5, 6 ]; fail_open = false; "
+	    "max_len = 1048576; };\n"
+	    "firewall = { manage = false; backend = \"iptables\"; };\n"
+	    "dns = { block_response = \"address\"; ttl = 86400;\n"
+	    "  block_page = [ \"2001:db8::7\", \"198.51.100.7\" ]; };\n"
+	    "lists_dir = \"lists\";\n"
+	    "lists = ( { category = \"a\"; files = [ \"1\", \"2\" ]; },\n"
+	    "  { category = \"b-2\"; files = [ \"/abs/3\" ]; },\n"
+	    "  { category = \"a\"; files = [ \"4\" ]; } );\n"
+	    "block = [ \"b-2\" ];\n"
+	    "log = { events = \"ev.jsonl\"; level = \"warn\"; };\n"
+	    "control = { socket = \"/tmp/x.sock\"; };\n");
+	cr_expect_eq(cfg->queue_first, 4);
+	cr_expect_eq(cfg->queue_count, 3);
+	cr_expect_not(cfg->fail_open);
+	cr_expect_eq(cfg->queue_max_len, 1048576);
+	cr_expect_not(cfg->fw_manage);
+	cr_expect_eq(cfg->fw_backend, FW_IPTABLES);
+	cr_expect_eq(cfg->block.mode, DNS_BLOCK_ADDRESS);
+	cr_expect_eq(cfg->block.ttl, 86400);
+	cr_expect_str_eq(addr_ntop(&cfg->block.page_v4, buf, sizeof(buf)),
+	    "198.51.100.7");
+	cr_expect_str_eq(addr_ntop(&cfg->block.page_v6, buf, sizeof(buf)),
+	    "2001:db8::7");
+	cr_expect_str_eq(cfg->lists_dir, "lists");
+	cr_expect_eq(cfg->nlists, 3);
+	cr_expect_eq(cfg->ncategories, 2);
+	cr_expect_eq(cfg->lists[0].category_id, 0);
+	cr_expect_eq(cfg->lists[1].category_id, 1);
+	cr_expect_eq(cfg->lists[2].category_id, 0);
+	cr_expect_str_eq(cfg->lists[2].category, "a");
+	cr_expect_eq(cfg->lists[0].nfiles, 2);
+	cr_expect_str_eq(cfg->lists[0].files[1], "2");
+	cr_expect_eq(cfg->lists[1].line, 7);
+	cr_expect_eq(cfg->block_mask, 2);
+	cr_expect_str_eq(cfg->events_path, "ev.jsonl");
+	cr_expect_eq(cfg->log_level, LOG_LEVEL_WARN);
+	cr_expect_str_eq(cfg->control_socket, "/tmp/x.sock");
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+Test(config, canonical_text)
+{
+	struct config *cfg;
+	char *out;
+
+	cfg = load("block = [ \"y\", \"x\" ];\n"
+	    "lists = ( { category = \"x\"; files = [ \"q\\\"\\\\\\t.d\" ]; },"
+	    " { category = \"y\"; files = [ \"y.d\" ]; } );\n"
+	    "dns = { block_page = [ \"::1\" ]; };\n");
+	out = print(cfg);
+	cr_expect_str_eq(out,
+	    "# safegate configuration (canonical form of t.conf)\n"
+	    "queue = {\n"
+	    "  numbers = [ 0 ];\n"
+	    "  fail_open = true;\n"
+	    "  max_len = 4096;\n"
+	    "};\n"
+	    "firewall = {\n"
+	    "  manage = true;\n"
+	    "  backend = \"auto\";\n"
+	    "};\n"
+	    "dns = {\n"
+	    "  block_response = \"nxdomain\";\n"
+	    "  ttl = 300;\n"
+	    "  block_page = [ \"::1\" ];\n"
+	    "};\n"
+	    "lists_dir = \"/usr/share/safegate/blocklists\";\n"
+	    "lists = (\n"
+	    "  { category = \"x\"; files = [ \"q\\\"\\\\\\t.d\" ]; },\n"
+	    "  { category = \"y\"; files = [ \"y.d\" ]; }\n"
+	    ");\n"
+	    "block = [ \"x\", \"y\" ];\n"
+	    "log = {\n"
+	    "  events = \"/var/log/safegate/events.jsonl\";\n"
+	    "  level = \"info\";\n"
+	    "};\n"
+	    "control = {\n"
+	    "  socket = \"/run/safegate/control.sock\";\n"
+	    "};\n");
+	cr_expect_str_eq(cfg->lists[0].files[0], "q\"\\\t.d");
+	free(out);
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+/* Control bytes in strings and the source name survive the round trip. */
+Test(config, escapes)
+{
+	struct config *cfg;
+	char *out;
+
+	cfg = config_load_string("odd\nname", "log = { events = "
+	    "\"a\\x01b\\x7f\\n\\r\\f\\xc3\\xa9\"; };", err, sizeof(err));
+	cr_assert_not_null(cfg, "%s", err);
+	cr_expect_str_eq(cfg->events_path, "a\001b\177\n\r\f\xc3\xa9");
+	out = print(cfg);
+	cr_expect(strncmp(out, "# safegate configuration (canonical form of "
+	    "odd?name)\n", 53) == 0, "%s", out);
+	cr_expect(strstr(out, "events = \"a\\x01b\\x7f\\n\\r\\f\xc3\xa9\";") !=
+	    NULL, "%s", out);
+	free(out);
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+Test(config, loose_syntax)
+{
+	struct config *cfg;
+
+	/* libconfig's other spellings all mean the same thing. */
+	cfg = load("queue: { numbers: ( 0x1, 2L ); fail_open: FALSE; };\n"
+	    "dns = { ttl = 0x3c; }\n"
+	    "# a comment on the last line, with no newline");
+	cr_expect_eq(cfg->queue_first, 1);
+	cr_expect_eq(cfg->queue_count, 2);
+	cr_expect_not(cfg->fail_open);
+	cr_expect_eq(cfg->block.ttl, 60);
+	config_free(cfg);
+}
+
+Test(config, errors)
+{
+	load_fails("queue = {\n numbers [ 0 ];\n};", "t.conf:2: syntax error: "
+	    "expected '=' after 'numbers', not '['");
+	load_fails("\n\nblok = [ ];", "t.conf:3: unknown key 'blok'");
+	load_fails("dns = {\n ttl = 1;\n  blockpage = [ ];\n};",
+	    "t.conf:3: unknown key 'dns.blockpage'");
+	load_fails("queue = { fail_open = 1; };",
+	    "t.conf:1: queue.fail_open must be a boolean");
+	load_fails("queue = { max_len = \"4096\"; };",
+	    "t.conf:1: queue.max_len must be an integer");
+	load_fails("queue = { max_len = 1048577; };",
+	    "t.conf:1: queue.max_len must be 1..1048576, not 1048577");
+	load_fails("queue = { numbers = 0; };", "t.conf:1: queue.numbers must "
+	    "be a list of integers, like [ 0, 1 ]");
+	load_fails("queue = { numbers = [ 5,\n 7 ]; };", "t.conf:2: "
+	    "queue.numbers must be consecutive and ascending, because the "
+	    "kernel balances packets over one range of queues; after 5 comes "
+	    "6, not 7");
+	load_fails("queue = { numbers = [ -1 ]; };", "t.conf:1: queue.numbers: "
+	    "-1 is not a queue number (0..65535)");
+	load_fails("firewall = { backend = \"nftables\"; };", "t.conf:1: "
+	    "firewall.backend must be \"auto\", \"iptables\" or \"nft\", not "
+	    "\"nftables\"");
+	load_fails("dns = { block_response = \"refuse\"; };", "t.conf:1: "
+	    "dns.block_response must be \"nxdomain\", \"null\" or \"address\", "
+	    "not \"refuse\"");
+	load_fails("dns = {\n block_response = \"address\";\n};", "t.conf:2: "
+	    "dns.block_response \"address\" needs the block page's address in "
+	    "dns.block_page, like [ \"192.0.2.1\" ]");
+	load_fails("dns = { ttl = -1; };",
+	    "t.conf:1: dns.ttl must be 0..86400, not -1");
+	load_fails("dns = { block_page = [ \"10.0.0.1\", \"10.0.0.2\" ]; };",
+	    "t.conf:1: dns.block_page has two IPv4 addresses; give at most "
+	    "one IPv4 and one IPv6 address");
+	load_fails("dns = { block_page = [ \"fe80::1%eth0\" ]; };", "t.conf:1: "
+	    "dns.block_page: \"fe80::1%eth0\" is not an IPv4 or IPv6 address");
+	load_fails("lists_dir = 5;", "t.conf:1: lists_dir must be a string");
+	load_fails("lists_dir = \"\";",
+	    "t.conf:1: lists_dir must not be empty");
+	load_fails("lists = ( \"adult\" );", "t.conf:1: lists entry 1 must be "
+	    "a group: { category = \"...\"; files = [ \"...\" ]; }");
+	load_fails("lists = ( { category = \"a b\"; files = [ \"x\" ]; } );",
+	    "t.conf:1: lists entry 1: category \"a b\" is not a valid name "
+	    "(1 to 32 of a-z, 0-9, _ and -)");
+	load_fails("lists = ( { category = "
+	    "\"abcdefghijklmnopqrstuvwxyz0123456\"; files = [ \"x\" ]; } );",
+	    "t.conf:1: lists entry 1: category "
+	    "\"abcdefghijklmnopqrstuvwxyz0123456\" is not a valid name "
+	    "(1 to 32 of a-z, 0-9, _ and -)");
+	load_fails("lists = ( { category = \"a\"; } );",
+	    "t.conf:1: lists entry 1 (a) has no files");
+	load_fails("lists = ( { category = \"a\"; files = \"x\"; } );",
+	    "t.conf:1: lists entry 1 (a): files must be a list of file names, "
+	    "like [ \"a.domains\" ]");
+	load_fails("lists = ( { category = \"a\"; files = [ 1 ]; } );",
+	    "t.conf:1: lists entry 1 (a): files must be strings");
+	load_fails("lists = ( { category = \"a\"; files = [ \"x\" ];\n"
+	    " size = 1; } );", "t.conf:2: unknown key 'size' in lists entry 1");
+	load_fails("lists = ( { category = \"a\"; files = [ \"x\" ]; } );\n"
+	    "block = [ \"a\", \"b\" ];",
+	    "t.conf:2: block: unknown category 'b' (lists define: a)");
+	load_fails("block = [ \"a\" ];",
+	    "t.conf:1: block: unknown category 'a' (no lists are defined)");
+	load_fails("lists = ( { category = \"a\"; files = [ \"x\" ]; } );\n"
+	    "block = [ \"a\", \"a\" ];", "t.conf:2: block: 'a' is named twice");
+	load_fails("block = \"a\";", "t.conf:1: block must be a list of "
+	    "categories, like [ \"adult\", \"gambling\" ]");
+	load_fails("log = { level = \"error\"; };", "t.conf:1: log.level must "
+	    "be \"warn\", \"info\" or \"debug\", not \"error\"");
+	load_fails("log = { events = \"\"; };",
+	    "t.conf:1: log.events must not be empty");
+	load_fails("control = { socket = \"x.sock\"; };", "t.conf:1: "
+	    "control.socket must be an absolute path (starting with /)");
+	load_fails("control = 1;",
+	    "t.conf:1: control must be a group: control = { ... };");
+	load_fails("dns = { ttl = 4294967596; };",
+	    "t.conf:1: number 4294967596 is out of range");
+	load_fails("dns = { ttl = 0x10000012c; };",
+	    "t.conf:1: number 0x10000012c is out of range");
+	load_fails("\n@include \"/etc/passwd\"\n", "t.conf:2: @include is not "
+	    "supported; keep the whole configuration in one file");
+}
+
+/* Unknown names are quoted safely, whatever bytes they hold. */
+Test(config, message_quoting)
+{
+	load_fails("log = { level = \"a\\nb\\\"\"; };", "t.conf:1: log.level "
+	    "must be \"warn\", \"info\" or \"debug\", not \"a\\nb\\\"\"");
+}
+
+Test(config, numbers_are_not_wrapped)
+{
+	struct config *cfg;
+
+	/* Looks like numbers, but inside strings and comments. */
+	cfg = load("# ttl = 99999999999\n"
+	    "log = { events = \"/var/99999999999\"; };\n"
+	    "/* 0xffffffffffff */\n"
+	    "dns = { ttl = 86400L; };\n");
+	cr_expect_eq(cfg->block.ttl, 86400);
+	config_free(cfg);
+	load_fails("dns = { ttl = 99999999999999999999L; };",
+	    "t.conf:1: number 99999999999999999999... is out of range");
+	/* A wrapped number anywhere, even under an unknown key, is refused. */
+	load_fails("x = 2147483648;",
+	    "t.conf:1: number 2147483648 is out of range");
+	/* ...but a float is not an integer literal, and an int64 fits. */
+	load_fails("x = 2147483648.0;", "t.conf:1: unknown key 'x'");
+	load_fails("x = -2147483648;", "t.conf:1: unknown key 'x'");
+	load_fails("x = 0x7fffffff;", "t.conf:1: unknown key 'x'");
+}
+
+Test(config, categories_limit)
+{
+	char text[8192];
+	size_t used = 0;
+	struct config *cfg;
+	int i;
+
+	used += (size_t)snprintf(text, sizeof(text), "lists = (\n");
+	for (i = 0; i < 64; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+		    "{ category = \"c%d\"; files = [ \"f\" ]; },\n", i);
+	/* The same 64 again are fine: entries may repeat a category. */
+	for (i = 0; i < 64; i++)
+		used += (size_t)snprintf(text + used, sizeof(text) - used,
+		    "{ category = \"c%d\"; files = [ \"g\" ]; },\n", i);
+	snprintf(text + used, sizeof(text) - used, "{ category = \"c63\"; "
+	    "files = [ \"f\" ]; } );\nblock = [ \"c63\", \"c0\" ];\n");
+	cfg = load(text);
+	cr_expect_eq(cfg->ncategories, 64);
+	cr_expect_eq(cfg->nlists, 129);
+	cr_expect_eq(cfg->block_mask, (UINT64_C(1) << 63) | 1);
+	assert_round_trip(cfg);
+	config_free(cfg);
+
+	snprintf(text + used, sizeof(text) - used, "{ category = \"c64\"; "
+	    "files = [ \"f\" ]; } );\n");
+	load_fails(text, "t.conf:130: lists: category \"c64\" is one too "
+	    "many; at most 64 categories");
+}
+
+Test(config, socket_length)
+{
+	char text[256], path[128];
+	struct config *cfg;
+
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[107] = '\0';	/* 107 bytes and the NUL fit sun_path */
+	snprintf(text, sizeof(text), "control = { socket = \"%s\"; };", path);
+	cfg = load(text);
+	cr_expect_eq(strlen(cfg->control_socket), 107);
+	config_free(cfg);
+	path[107] = 'a';
+	path[108] = '\0';
+	snprintf(text, sizeof(text), "control = { socket = \"%s\"; };", path);
+	load_fails(text, "t.conf:1: control.socket is 108 bytes long; a unix "
+	    "socket path must be shorter than 108");
+}
+
+Test(config, list_path)
+{
+	struct config *cfg;
+	char buf[64], small[8];
+
+	cfg = load("lists_dir = \"/srv/lists\";");
+	cr_expect_str_eq(config_list_path(cfg, "a.domains", NULL, buf,
+	    sizeof(buf)), "/srv/lists/a.domains");
+	cr_expect_str_eq(config_list_path(cfg, "/etc/b.domains", NULL, buf,
+	    sizeof(buf)), "/etc/b.domains");
+	cr_expect_str_eq(config_list_path(cfg, "a.domains", "blocklists", buf,
+	    sizeof(buf)), "blocklists/a.domains");
+	cr_expect_str_eq(config_list_path(cfg, "a.domains", "/x/", buf,
+	    sizeof(buf)), "/x/a.domains");
+	cr_expect_str_eq(config_list_path(cfg, "/etc/b.domains", "/x", buf,
+	    sizeof(buf)), "/etc/b.domains");
+	cr_expect_null(config_list_path(cfg, "a.domains", NULL, small,
+	    sizeof(small)));
+	cr_expect_null(config_list_path(cfg, "a.domains", NULL, buf, 20));
+	cr_expect_str_eq(config_list_path(cfg, "a.domains", NULL, buf, 21),
+	    "/srv/lists/a.domains");
+	config_free(cfg);
+}
+
+Test(config, names)
+{
+	cr_expect_str_eq(config_backend_name(FW_AUTO), "auto");
+	cr_expect_str_eq(config_backend_name(FW_IPTABLES), "iptables");
+	cr_expect_str_eq(config_backend_name(FW_NFT), "nft");
+	cr_expect_str_eq(config_backend_name((enum fw_backend)7), "unknown");
+	cr_expect_str_eq(config_block_mode_name(DNS_BLOCK_NXDOMAIN),
+	    "nxdomain");
+	cr_expect_str_eq(config_block_mode_name(DNS_BLOCK_NULL), "null");
+	cr_expect_str_eq(config_block_mode_name(DNS_BLOCK_ADDRESS), "address");
+}
+
+Test(config, files)
+{
+	char path[] = "/tmp/test_config_XXXXXX";
+	struct config *cfg;
+	FILE *fp;
+	int fd;
+
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	fp = fdopen(fd, "w");
+	cr_assert_not_null(fp);
+	fputs("dns = {\n  ttl = 7;\n};\n", fp);
+	fclose(fp);
+	cfg = config_load_file(path, err, sizeof(err));
+	cr_assert_not_null(cfg, "%s", err);
+	cr_expect_str_eq(cfg->source, path);
+	cr_expect_eq(cfg->block.ttl, 7);
+	config_free(cfg);
+
+	/* A NUL byte: not a text file, and the message says where. */
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	fwrite("dns = {\n\0};\n", 1, 12, fp);
+	fclose(fp);
+	errno = 0;
+	cr_expect_null(config_load_file(path, err, sizeof(err)));
+	cr_expect_eq(errno, EINVAL);
+	cr_expect(strstr(err, ":2: a NUL byte") != NULL, "%s", err);
+
+	/* Too big: CONFIG_MAX_SIZE bytes of comment and one more. */
+	fp = fopen(path, "w");
+	cr_assert_not_null(fp);
+	for (int i = 0; i < CONFIG_MAX_SIZE / 64; i++)
+		fprintf(fp, "#%62s\n", "");
+	fputc('\n', fp);
+	fclose(fp);
+	errno = 0;
+	cr_expect_null(config_load_file(path, err, sizeof(err)));
+	cr_expect_eq(errno, EFBIG);
+	cr_expect(strstr(err, ": larger than 1048576 bytes") != NULL, "%s",
+	    err);
+
+	unlink(path);
+	errno = 0;
+	cr_expect_null(config_load_file(path, err, sizeof(err)));
+	cr_expect_eq(errno, ENOENT);
+	cr_expect(strstr(err, ": No such file or directory") != NULL, "%s",
+	    err);
+
+	errno = 0;
+	cr_expect_null(config_load_file("/", err, sizeof(err)));
+	cr_expect_eq(errno, EISDIR);
+	cr_expect_str_eq(err, "/: Is a directory");
+}
+
+/* A short err buffer is cut, never overrun. */
+Test(config, short_error_buffer)
+{
+	char small[12];
+
+	memset(small, 'x', sizeof(small));
+	cr_expect_null(config_load_string("t.conf", "blok = 1;", small,
+	    sizeof(small)));
+	cr_expect_str_eq(small, "t.conf:1: u");
+}
+
+/*
+ * Regression (fuzz_config, leak-ba89004b): libconfig 1.5 leaks the string
+ * it has just read when that string is the token at fault.  check_syntax()
+ * must refuse such text before libconfig reads it; under LSan this test
+ * fails if it does not.
+ */
+Test(config, regression_string_at_fault_leaks)
+{
+	load_fails("# A unix socket path must fit sun_path: 107 bytes and the "
+	    "NUL.\ncontrol = {\n  socsocket\"/run/safegate/a-very-long-"
+	    "directory-name-that-goes-on-and-on/and-on-and-on-and-on/and-on-"
+	    "and-on/control.sock\";\n};\n", "t.conf:3: syntax error: expected "
+	    "'=' after 'socsocket', not \"/run/safegate/a-very-long-"
+	    "directory-name-th...");
+	load_fails("a = 1 \"x\";", "t.conf:1: syntax error: expected a setting "
+	    "name, not \"x\"");
+	load_fails("a = [ 1 \"x\" ];", "t.conf:1: syntax error: expected ',' "
+	    "or ']', not \"x\"");
+}
+
+/*
+ * Regression (differential fuzzing against libconfig): libconfig takes a
+ * string with no closing quote for the end of the file and accepts the
+ * file, so one stray quote silently dropped the rest of the config.
+ */
+Test(config, regression_open_string_drops_rest)
+{
+	load_fails("queue = { numbers = [ 0 ]; };\n\" a stray quote\n"
+	    "block = [ \"adult\" ];\n", "t.conf:2: syntax error: expected a "
+	    "setting name, not \" a stray quote...");
+	load_fails("queue = { numbers = [ 0 ]; };\n\" a stray quote\n",
+	    "t.conf:2: syntax error: this string has no closing \"");
+}
+
+/* "a = " and a value in n levels of ( ). */
+static const char *
+nest(int n)
+{
+	static char buf[128];
+	int i;
+
+	strcpy(buf, "a = ");
+	for (i = 0; i < n; i++)
+		strcat(buf, "(");
+	strcat(buf, "1");
+	for (i = 0; i < n; i++)
+		strcat(buf, ")");
+	strcat(buf, ";");
+	return buf;
+}
+
+Test(config, syntax_messages)
+{
+	load_fails("a = {\n b = 1;\n\n", "t.conf:1: syntax error: this '{' is "
+	    "never closed");
+	load_fails("a = ( 1,\n 2", "t.conf:1: syntax error: this '(' is never "
+	    "closed");
+	load_fails("a = 1 b\n\n\n", "t.conf:1: syntax error: expected '=' "
+	    "after 'b', not the end of the file");
+	load_fails("a = [ 1, ];", "t.conf:1: syntax error: expected a number, "
+	    "string or boolean in [ ], not ']'");
+	load_fails("a = [ [ 1 ] ];", "t.conf:1: syntax error: expected a "
+	    "number, string or boolean in [ ], not '['");
+	load_fails("a = 1;;", "t.conf:1: syntax error: expected a setting "
+	    "name, not ';'");
+	load_fails("true = 1;", "t.conf:1: syntax error: expected a setting "
+	    "name, not 'true'");
+	load_fails("a = \x01;", "t.conf:1: syntax error: expected a value for "
+	    "'a', not '\\x01'");
+	load_fails(nest(32), "t.conf:1: unknown key 'a'");
+	load_fails(nest(33), "t.conf:1: syntax error: nested more than 32 "
+	    "deep");
+	/* libconfig's own checks, which come after the syntax. */
+	load_fails("a = [ 1, 2L ];",
+	    "t.conf:1: mismatched element type in array");
+	load_fails("dns = {\n ttl = 1;\n ttl = 2;\n};",
+	    "t.conf:3: duplicate setting name");
+	/* An unclosed comment runs to the end, as libconfig has it. */
+	config_free(load("dns = { ttl = 1; }; /* the rest\n is comment"));
+}
+
+/*
+ * libconfig gives a string element the line of the token after it; the
+ * message must name the element's own line (see fix_lines()).
+ */
+Test(config, string_element_lines)
+{
+	load_fails("lists = ( { category = \"a\"; files = [ \"x\" ]; } );\n"
+	    "block = [\n  \"a\",\n  \"b\"\n\n];\n", "t.conf:4: block: unknown "
+	    "category 'b' (lists define: a)");
+	load_fails("dns = { block_page = [\n \"10.0.0.1\",\n \"10.0.0.2\"\n"
+	    "];\n};\n", "t.conf:3: dns.block_page has two IPv4 addresses; give "
+	    "at most one IPv4 and one IPv6 address");
+	load_fails("lists = (\n  { category = \"a\"; files = [ \"x\",\n"
+	    "    \"\"\n  ]; }\n);\n",
+	    "t.conf:3: lists entry 1 (a): a file name is empty");
+}
