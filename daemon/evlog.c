@@ -1,0 +1,222 @@
+/*
+ * evlog.c - see evlog.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "dns.h"
+#include "evlog.h"
+
+struct evlog {
+	int		fd;
+	uint64_t	written;
+	uint64_t	failed;
+};
+
+struct jbuf {
+	char	*p;
+	size_t	 len, cap;
+	bool	 overflow;
+};
+
+static void
+jb_raw(struct jbuf *b, const char *s, size_t n)
+{
+	if (b->overflow || n >= b->cap - b->len) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+jb_str(struct jbuf *b, const char *s)
+{
+	jb_raw(b, s, strlen(s));
+}
+
+/*
+ * A JSON string from arbitrary bytes.  Names off the wire may hold any
+ * byte: everything outside printable ASCII is written as \u00XX, so the
+ * line stays valid JSON (and valid UTF-8) whatever the name held.
+ */
+static void
+jb_quoted(struct jbuf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
+	size_t i;
+
+	jb_raw(b, "\"", 1);
+	for (i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '"' || ch == '\\') {
+			char two[2] = { '\\', (char)ch };
+
+			jb_raw(b, two, 2);
+		} else if (ch < 0x20 || ch >= 0x7f) {
+			esc[4] = hex[ch >> 4];
+			esc[5] = hex[ch & 15];
+			jb_raw(b, esc, 6);
+		} else
+			jb_raw(b, (const char *)&ch, 1);
+	}
+	jb_raw(b, "\"", 1);
+}
+
+int
+evlog_format(const struct event *ev, char *buf, size_t len)
+{
+	struct jbuf b = { buf, 0, len, len == 0 };
+	char tmp[64], addr[ADDR_STRLEN];
+	struct tm tm;
+	time_t t = ev->ts.tv_sec;
+	bool first = true;
+	size_t i;
+
+	gmtime_r(&t, &tm);
+	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	jb_str(&b, "{\"ts\":\"");
+	jb_str(&b, tmp);
+	snprintf(tmp, sizeof(tmp), ".%06ldZ\"", ev->ts.tv_nsec / 1000);
+	jb_str(&b, tmp);
+	jb_str(&b, ",\"kind\":");
+	jb_quoted(&b, ev->kind, strlen(ev->kind));
+	jb_str(&b, ",\"transport\":");
+	jb_quoted(&b, ev->transport, strlen(ev->transport));
+	jb_str(&b, ",\"client\":\"");
+	jb_str(&b, addr_ntop(&ev->client, addr, sizeof(addr)));
+	jb_str(&b, "\",\"mac\":");
+	if (ev->mac != NULL) {
+		jb_str(&b, "\"");
+		jb_str(&b, mac_ntop(ev->mac, tmp, sizeof(tmp)));
+		jb_str(&b, "\"");
+	} else
+		jb_str(&b, "null");
+	jb_str(&b, ",\"name\":");
+	jb_quoted(&b, ev->name, ev->name_len);
+	jb_str(&b, ",\"qtype\":\"");
+	jb_str(&b, dns_type_name(ev->qtype, tmp, sizeof(tmp)));
+	jb_str(&b, "\",\"categories\":[");
+	for (i = 0; i < 64; i++) {
+		if (!(ev->categories & (UINT64_C(1) << i)))
+			continue;
+		if (!first)
+			jb_str(&b, ",");
+		first = false;
+		if (i < ev->ncategory_names && ev->category_names[i] != NULL)
+			jb_quoted(&b, ev->category_names[i],
+			    strlen(ev->category_names[i]));
+		else {
+			snprintf(tmp, sizeof(tmp), "\"#%zu\"", i);
+			jb_str(&b, tmp);
+		}
+	}
+	jb_str(&b, "],\"rule\":");
+	jb_quoted(&b, ev->rule != NULL ? ev->rule : "", ev->rule_len);
+	jb_str(&b, ",\"action\":");
+	jb_quoted(&b, ev->action, strlen(ev->action));
+	jb_str(&b, "}\n");
+	return b.overflow ? SG_ELIMIT : (int)b.len;
+}
+
+/* mkdir -p of path's parent directory. */
+static int
+make_parent(const char *path)
+{
+	char dir[PATH_MAX], *p;
+
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	strcpy(dir, path);
+	if ((p = strrchr(dir, '/')) == NULL || p == dir)
+		return 0;
+	*p = '\0';
+	for (p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+struct evlog *
+evlog_open(const char *path)
+{
+	struct evlog *ev;
+	int r;
+
+	if ((r = make_parent(path)) < 0) {
+		errno = -r;
+		return NULL;
+	}
+	if ((ev = calloc(1, sizeof(*ev))) == NULL)
+		return NULL;
+	ev->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	if (ev->fd == -1) {
+		r = errno;
+		free(ev);
+		errno = r;
+		return NULL;
+	}
+	return ev;
+}
+
+void
+evlog_close(struct evlog *ev)
+{
+	if (ev == NULL)
+		return;
+	close(ev->fd);
+	free(ev);
+}
+
+int
+evlog_write(struct evlog *ev, const struct event *e)
+{
+	char line[EVLOG_LINE_MAX];
+	ssize_t n;
+	int len;
+
+	len = evlog_format(e, line, sizeof(line));
+	if (len < 0) {
+		__atomic_add_fetch(&ev->failed, 1, __ATOMIC_RELAXED);
+		return len;
+	}
+	do
+		n = write(ev->fd, line, (size_t)len);
+	while (n == -1 && errno == EINTR);
+	if (n != len) {
+		__atomic_add_fetch(&ev->failed, 1, __ATOMIC_RELAXED);
+		return n == -1 ? -errno : -EIO;
+	}
+	__atomic_add_fetch(&ev->written, 1, __ATOMIC_RELAXED);
+	return 0;
+}
+
+uint64_t
+evlog_written(const struct evlog *ev)
+{
+	return __atomic_load_n(&ev->written, __ATOMIC_RELAXED);
+}
+
+uint64_t
+evlog_failed(const struct evlog *ev)
+{
+	return __atomic_load_n(&ev->failed, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,250 @@
+/*
+ * pipeline.c - see pipeline.h.
+ */
+#include <netinet/in.h>
+#include <string.h>
+
+#include "cursor.h"
+#include "pipeline.h"
+#include "snapshot.h"
+
+#define DNS_PORT	53
+
+static const char *const outcome_names[PL_OUTCOME_COUNT] = {
+	[PL_ACCEPT_NOT_DNS] = "accept_not_dns",
+	[PL_ACCEPT_NO_PAYLOAD] = "accept_no_payload",
+	[PL_ACCEPT_RESPONSE] = "accept_response",
+	[PL_ACCEPT_NO_QUESTION] = "accept_no_question",
+	[PL_ACCEPT_ALLOWED] = "accept_allowed",
+	[PL_DROP_MALFORMED] = "drop_malformed",
+	[PL_DROP_FRAGMENT] = "drop_fragment",
+	[PL_DROP_TCP_PARTIAL] = "drop_tcp_partial",
+	[PL_DROP_BLOCKED] = "drop_blocked",
+	[PL_DROP_BLOCKED_RESET] = "drop_blocked_reset",
+};
+
+const char *
+pipeline_outcome_name(enum pipeline_outcome o)
+{
+	return o < PL_OUTCOME_COUNT ? outcome_names[o] : "?";
+}
+
+/*
+ * Vendors' canary names: a browser or phone asks for one to learn whether
+ * the network wants its encrypted DNS or relay switched off, and reads
+ * only NXDOMAIN (or no address) as "yes".  An address such as 0.0.0.0
+ * would read as "go ahead", so when a canary is blocked it is always
+ * answered NXDOMAIN, whatever block_response says.
+ */
+static const char *const canaries[] = {
+	"use-application-dns.net",	/* Firefox: DNS over HTTPS */
+	"mask.icloud.com",		/* Apple: iCloud Private Relay */
+	"mask-h2.icloud.com",
+};
+
+static bool
+is_canary(const char *name, size_t len)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(canaries) / sizeof(canaries[0]); i++) {
+		n = strlen(canaries[i]);
+		if (len == n && memcmp(name, canaries[i], n) == 0)
+			return true;
+	}
+	return false;
+}
+
+static void
+set_outcome(struct pipeline_result *r, enum pipeline_outcome o)
+{
+	r->outcome = o;
+	r->drop = o >= PL_DROP_MALFORMED;
+}
+
+/*
+ * Decides every question of one parsed query.  Returns true (and fills
+ * r->req and r->dec) at the first blocked question; otherwise r->req and
+ * r->dec describe the last question, allowed.
+ */
+static bool
+decide_questions(const struct snapshot *snap, const struct dns_msg *msg,
+    struct pipeline_result *r)
+{
+	unsigned i;
+
+	for (i = 0; i < msg->nquestions; i++) {
+		const struct dns_question *q = &msg->q[i];
+
+		memcpy(r->name, q->name, (size_t)q->name_len + 1);
+		r->req.name = r->name;
+		r->req.name_len = q->name_len;
+		r->req.qtype = q->qtype;
+		policy_decide(snap, &r->req, &r->dec);
+		if (r->dec.action == ACTION_BLOCK)
+			return true;
+	}
+	return false;
+}
+
+static void
+dns_udp(const struct snapshot *snap, struct pipeline_result *r)
+{
+	const struct packet *p = &r->pkt;
+	uint8_t answer[PACKET_FORGE_MAX];
+	struct dns_block_spec spec;
+	struct dns_msg msg;
+	size_t alen;
+	int n;
+
+	if ((r->err = dns_parse(&msg, p->payload, p->payload_len)) < 0) {
+		set_outcome(r, PL_DROP_MALFORMED);
+		return;
+	}
+	if (msg.qr) {
+		set_outcome(r, PL_ACCEPT_RESPONSE);
+		return;
+	}
+	if (msg.nquestions == 0) {
+		set_outcome(r, PL_ACCEPT_NO_QUESTION);
+		return;
+	}
+	if (!decide_questions(snap, &msg, r)) {
+		set_outcome(r, PL_ACCEPT_ALLOWED);
+		return;
+	}
+	/* Blocked: answer in the resolver's name, drop the query. */
+	set_outcome(r, PL_DROP_BLOCKED);
+	spec = snap->cfg->block;
+	if (is_canary(r->req.name, r->req.name_len))
+		spec.mode = DNS_BLOCK_NXDOMAIN;
+	r->action = config_block_mode_name(spec.mode);
+	r->err = dns_build_block(p->payload, p->payload_len, &msg, &spec,
+	    answer, sizeof(answer) - 48, &alen);
+	if (r->err < 0)
+		return;	/* still dropped: the client retries, then fails */
+	n = packet_build_udp(r->out[0].pkt, sizeof(r->out[0].pkt), &p->dst,
+	    &p->src, p->dport, p->sport, answer, alen);
+	if (n < 0) {
+		r->err = n;
+		return;
+	}
+	r->out[0].len = (size_t)n;
+	r->nout = 1;
+}
+
+/* A reset each way: the client stops waiting, the server lets go. */
+static void
+tcp_resets(struct pipeline_result *r)
+{
+	const struct packet *p = &r->pkt;
+	int n;
+
+	n = packet_build_tcp(r->out[0].pkt, sizeof(r->out[0].pkt), &p->dst,
+	    &p->src, p->dport, p->sport, p->ack,
+	    p->seq + (uint32_t)p->payload_len, TCP_RST | TCP_ACK);
+	if (n < 0) {
+		r->err = n;
+		return;
+	}
+	r->out[0].len = (size_t)n;
+	n = packet_build_tcp(r->out[1].pkt, sizeof(r->out[1].pkt), &p->src,
+	    &p->dst, p->sport, p->dport, p->seq, 0, TCP_RST);
+	if (n < 0) {
+		r->err = n;
+		r->nout = 1;
+		return;
+	}
+	r->out[1].len = (size_t)n;
+	r->nout = 2;
+}
+
+/*
+ * DNS over TCP: the segment must hold whole messages, each with its
+ * two-byte length.  Every message is checked; one blocked question resets
+ * the connection.  Data that is not whole messages is dropped: we have no
+ * stream reassembly yet, and a partial query is one we cannot judge.
+ */
+static void
+dns_tcp(const struct snapshot *snap, struct pipeline_result *r)
+{
+	const struct packet *p = &r->pkt;
+	struct cursor c, m;
+	struct dns_msg msg;
+	bool any_query = false;
+	size_t len;
+
+	cursor_init(&c, p->payload, p->payload_len);
+	while (cursor_left(&c) > 0) {
+		len = cursor_u16(&c);
+		m = cursor_sub(&c, len);
+		if (c.err || len == 0) {
+			r->err = c.err ? c.err : SG_EMALFORMED;
+			set_outcome(r, PL_DROP_TCP_PARTIAL);
+			return;
+		}
+		if ((r->err = dns_parse(&msg, m.base, m.len)) < 0) {
+			set_outcome(r, PL_DROP_MALFORMED);
+			return;
+		}
+		if (msg.qr || msg.nquestions == 0)
+			continue;
+		any_query = true;
+		if (decide_questions(snap, &msg, r)) {
+			set_outcome(r, PL_DROP_BLOCKED_RESET);
+			r->action = "reset";
+			tcp_resets(r);
+			return;
+		}
+	}
+	set_outcome(r, any_query ? PL_ACCEPT_ALLOWED : PL_ACCEPT_RESPONSE);
+}
+
+void
+pipeline_run(const struct snapshot *snap, const struct pipeline_meta *meta,
+    const uint8_t *bytes, size_t len, struct pipeline_result *r)
+{
+	struct packet *p = &r->pkt;
+
+	r->nout = 0;
+	r->err = 0;
+	r->action = NULL;
+	r->ifindex = meta->indev != 0 ? meta->indev : meta->outdev;
+	memset(&r->req, 0, sizeof(r->req));
+	memset(&r->dec, 0, sizeof(r->dec));
+	r->name[0] = '\0';
+
+	if ((r->err = packet_parse(p, bytes, len)) < 0) {
+		set_outcome(r, PL_DROP_MALFORMED);
+		return;
+	}
+	if ((p->proto != IPPROTO_UDP && p->proto != IPPROTO_TCP) ||
+	    (!p->fragment && p->dport != DNS_PORT)) {
+		/* The rules send us only port 53; anything else is not
+		 * ours to judge (a fragment's port is unknown: below). */
+		set_outcome(r, PL_ACCEPT_NOT_DNS);
+		return;
+	}
+	if (p->fragment) {
+		set_outcome(r, PL_DROP_FRAGMENT);
+		return;
+	}
+	if (meta->truncated) {
+		r->err = SG_ETRUNC;
+		set_outcome(r, PL_DROP_MALFORMED);
+		return;
+	}
+	r->req.kind = REQ_DNS;
+	r->req.client = p->src;
+	r->req.time = meta->ts.tv_sec;
+	r->req.has_mac = meta->has_mac;
+	if (meta->has_mac)
+		memcpy(r->req.mac, meta->mac, 6);
+
+	if (p->proto == IPPROTO_UDP)
+		dns_udp(snap, r);
+	else if (p->payload_len == 0)
+		set_outcome(r, PL_ACCEPT_NO_PAYLOAD);
+	else
+		dns_tcp(snap, r);
+}

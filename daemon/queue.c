@@ -1,0 +1,308 @@
+/*
+ * queue.c - NFQUEUE over libmnl and libnetfilter_queue's nlmsg helpers.
+ *
+ * Receive: poll, then recvmmsg() drains up to QUEUE_BATCH netlink datagrams
+ * without blocking again.  Each datagram carries one packet message.
+ * Verdicts: one NFQNL_MSG_VERDICT message per packet, appended to one buffer
+ * and sent with one sendto() - the kernel walks them in order.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <libnetfilter_queue/libnetfilter_queue.h>
+
+#include "log.h"
+#include "queue.h"
+
+#define RX_BUF		(0xffff + 512)	/* a whole packet + attributes */
+#define VERDICT_ROOM	128		/* one verdict message, rounded up */
+#define RCVBUF_BYTES	(8 * 1024 * 1024)
+
+struct queue {
+	struct mnl_socket	*nl;
+	uint32_t		 portid;
+	uint16_t		 num;
+	uint8_t			*rx[QUEUE_BATCH];
+	uint8_t			 vbuf[QUEUE_BATCH * VERDICT_ROOM];
+	size_t			 vlen;
+	struct queue_stats	 st;
+};
+
+static struct log_limit queue_log_limit = LOG_LIMIT_INIT;
+
+/* Sends one config message and waits for the kernel's answer. */
+static int
+config_send(struct queue *q, struct nlmsghdr *nlh)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq;
+	ssize_t n;
+	int ret;
+
+	seq = (uint32_t)time(NULL);
+	nlh->nlmsg_flags |= NLM_F_ACK;
+	nlh->nlmsg_seq = seq;
+	if (mnl_socket_sendto(q->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	for (;;) {
+		n = mnl_socket_recvfrom(q->nl, buf, sizeof(buf));
+		if (n < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)n, seq, q->portid, NULL, NULL);
+		if (ret == -1)
+			return -errno;
+		if (ret == MNL_CB_STOP)
+			return 0;
+	}
+}
+
+struct queue *
+queue_open(uint16_t num, bool fail_open, uint32_t max_len)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	struct queue *q;
+	uint32_t flags;
+	int i, saved, rcvbuf = RCVBUF_BYTES, ret;
+
+	if ((q = calloc(1, sizeof(*q))) == NULL)
+		return NULL;
+	q->num = num;
+	for (i = 0; i < QUEUE_BATCH; i++)
+		if ((q->rx[i] = malloc(RX_BUF)) == NULL)
+			goto fail;
+	if ((q->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC)) ==
+	    NULL)
+		goto fail;
+	if (mnl_socket_bind(q->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		goto fail;
+	q->portid = mnl_socket_get_portid(q->nl);
+
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num);
+	nfq_nlmsg_cfg_put_cmd(nlh, AF_UNSPEC, NFQNL_CFG_CMD_BIND);
+	if ((ret = config_send(q, nlh)) < 0) {
+		errno = -ret;
+		goto fail;
+	}
+	nlh = nfq_nlmsg_put(buf, NFQNL_MSG_CONFIG, num);
+	nfq_nlmsg_cfg_put_params(nlh, NFQNL_COPY_PACKET, 0xffff);
+	nfq_nlmsg_cfg_put_qmaxlen(nlh, max_len);
+	flags = fail_open ? NFQA_CFG_F_FAIL_OPEN : 0;
+	mnl_attr_put_u32(nlh, NFQA_CFG_FLAGS, htonl(flags));
+	mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN));
+	if ((ret = config_send(q, nlh)) < 0) {
+		errno = -ret;
+		goto fail;
+	}
+
+	/* A large buffer rides out bursts; overruns are still counted. */
+	if (setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET, SO_RCVBUFFORCE,
+	    &rcvbuf, sizeof(rcvbuf)) == -1)
+		(void)setsockopt(mnl_socket_get_fd(q->nl), SOL_SOCKET,
+		    SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	return q;
+fail:
+	saved = errno;
+	queue_close(q);
+	errno = saved;
+	return NULL;
+}
+
+void
+queue_close(struct queue *q)
+{
+	int i;
+
+	if (q == NULL)
+		return;
+	if (q->nl != NULL)
+		mnl_socket_close(q->nl);	/* the kernel unbinds */
+	for (i = 0; i < QUEUE_BATCH; i++)
+		free(q->rx[i]);
+	free(q);
+}
+
+int
+queue_fd(const struct queue *q)
+{
+	return mnl_socket_get_fd(q->nl);
+}
+
+uint16_t
+queue_num(const struct queue *q)
+{
+	return q->num;
+}
+
+void
+queue_get_stats(const struct queue *q, struct queue_stats *st)
+{
+	st->packets = __atomic_load_n(&q->st.packets, __ATOMIC_RELAXED);
+	st->verdicts = __atomic_load_n(&q->st.verdicts, __ATOMIC_RELAXED);
+	st->enobufs = __atomic_load_n(&q->st.enobufs, __ATOMIC_RELAXED);
+	st->send_errors = __atomic_load_n(&q->st.send_errors,
+	    __ATOMIC_RELAXED);
+	st->bad_messages = __atomic_load_n(&q->st.bad_messages,
+	    __ATOMIC_RELAXED);
+}
+
+static void
+count(uint64_t *c, uint64_t n)
+{
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);	/* one writer */
+}
+
+static void
+verdicts_flush(struct queue *q)
+{
+	uint64_t dropped;
+
+	if (q->vlen == 0)
+		return;
+	if (mnl_socket_sendto(q->nl, q->vbuf, q->vlen) < 0) {
+		count(&q->st.send_errors, 1);
+		if (log_ratelimited(&queue_log_limit, 1, 5, &dropped))
+			log_warn("queue %u: sending verdicts (%" PRIu64
+			    " messages like this suppressed)", q->num,
+			    dropped);
+	}
+	q->vlen = 0;
+}
+
+static void
+verdict_add(struct queue *q, uint32_t id, enum queue_verdict v)
+{
+	struct nlmsghdr *nlh;
+
+	if (q->vlen + VERDICT_ROOM > sizeof(q->vbuf))
+		verdicts_flush(q);
+	nlh = nfq_nlmsg_put((char *)q->vbuf + q->vlen, NFQNL_MSG_VERDICT,
+	    q->num);
+	nfq_nlmsg_verdict_put(nlh, (int)id,
+	    v == QUEUE_ACCEPT ? NF_ACCEPT : NF_DROP);
+	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
+	count(&q->st.verdicts, 1);
+}
+
+/*
+ * Reads one packet message.  Returns 1 and fills *p, 0 for a message that
+ * is not a packet (an error reply to an earlier verdict, say), or -1 for a
+ * packet message without a packet header.  That has no id to give a verdict
+ * to; it would be a kernel bug, and is counted.
+ */
+static int
+read_packet(const struct nlmsghdr *nlh, struct queue_packet *p)
+{
+	struct nlattr *attr[NFQA_MAX + 1] = { 0 };
+	struct nfqnl_msg_packet_hdr *ph;
+	struct nfqnl_msg_packet_hw *hw;
+	uint32_t cap;
+
+	if (nlh->nlmsg_type == NLMSG_ERROR || nlh->nlmsg_type == NLMSG_DONE)
+		return 0;
+	if (NFNL_MSG_TYPE(nlh->nlmsg_type) != NFQNL_MSG_PACKET)
+		return 0;
+	if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL ||
+	    mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(*ph))
+		return -1;
+	memset(p, 0, sizeof(*p));
+	ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
+	p->id = ntohl(ph->packet_id);
+	p->hook = ph->hook;
+	if (attr[NFQA_PAYLOAD] != NULL) {
+		p->data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
+		p->len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
+	}
+	if (attr[NFQA_CAP_LEN] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_CAP_LEN]) >= 4) {
+		cap = ntohl(mnl_attr_get_u32(attr[NFQA_CAP_LEN]));
+		p->truncated = cap > p->len;
+	}
+	if (attr[NFQA_HWADDR] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_HWADDR]) >= sizeof(*hw)) {
+		hw = mnl_attr_get_payload(attr[NFQA_HWADDR]);
+		if (ntohs(hw->hw_addrlen) == 6) {
+			memcpy(p->mac, hw->hw_addr, 6);
+			p->has_mac = true;
+		}
+	}
+	if (attr[NFQA_IFINDEX_INDEV] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_IFINDEX_INDEV]) >= 4)
+		p->indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
+	if (attr[NFQA_IFINDEX_OUTDEV] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_IFINDEX_OUTDEV]) >= 4)
+		p->outdev =
+		    ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_OUTDEV]));
+	return 1;
+}
+
+static void
+handle_datagram(struct queue *q, const uint8_t *buf, size_t len,
+    queue_handler *handler, void *arg, int *handled)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	struct queue_packet p;
+	int len_left = (int)len, r;
+
+	while (mnl_nlmsg_ok(nlh, len_left)) {
+		r = read_packet(nlh, &p);
+		if (r < 0)
+			count(&q->st.bad_messages, 1);
+		else if (r > 0) {
+			count(&q->st.packets, 1);
+			verdict_add(q, p.id, handler(arg, &p));
+			(*handled)++;
+		}
+		nlh = mnl_nlmsg_next(nlh, &len_left);
+	}
+}
+
+int
+queue_run(struct queue *q, queue_handler *handler, void *arg, int timeout_ms)
+{
+	struct mmsghdr msgs[QUEUE_BATCH];
+	struct iovec iov[QUEUE_BATCH];
+	struct pollfd pfd;
+	int fd = mnl_socket_get_fd(q->nl), i, n, handled = 0;
+
+	pfd.fd = fd;
+	pfd.events = POLLIN;
+	n = poll(&pfd, 1, timeout_ms);
+	if (n <= 0)
+		return n == 0 || errno == EINTR ? 0 : -errno;
+
+	memset(msgs, 0, sizeof(msgs));
+	for (i = 0; i < QUEUE_BATCH; i++) {
+		iov[i].iov_base = q->rx[i];
+		iov[i].iov_len = RX_BUF;
+		msgs[i].msg_hdr.msg_iov = &iov[i];
+		msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+	n = recvmmsg(fd, msgs, QUEUE_BATCH, MSG_DONTWAIT, NULL);
+	if (n < 0) {
+		if (errno == ENOBUFS) {
+			/* The kernel dropped what did not fit (or, with
+			 * fail-open, accepted it).  Carry on. */
+			count(&q->st.enobufs, 1);
+			return 0;
+		}
+		if (errno == EAGAIN || errno == EINTR)
+			return 0;
+		return -errno;
+	}
+	for (i = 0; i < n; i++)
+		handle_datagram(q, q->rx[i], msgs[i].msg_len, handler, arg,
+		    &handled);
+	verdicts_flush(q);
+	return handled;
+}

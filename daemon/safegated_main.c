@@ -1,0 +1,130 @@
+/*
+ * safegated - the filter daemon.  See safegated(8).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "firewall.h"
+#include "log.h"
+#include "server.h"
+
+static void __attribute__((noreturn))
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: safegated [-dfn] [-c file] [-L dir] [-R up|down|show]\n"
+	    "  -c file  configuration (default " CONFIG_DEFAULT_PATH
+	    ", else the embedded default)\n"
+	    "  -f       stay in the foreground, log to stderr\n"
+	    "  -d       log debug output\n"
+	    "  -n       check the configuration, print it in canonical form\n"
+	    "  -L dir   read relative list files from dir (overrides "
+	    "lists_dir)\n"
+	    "  -R op    firewall rules only: put them up, take them down,\n"
+	    "           or show them; then exit\n");
+	exit(2);
+}
+
+static int
+rules(const struct config *cfg, const char *op)
+{
+	struct firewall_spec fw = {
+		.backend = cfg->fw_backend,
+		.queue_first = cfg->queue_first,
+		.queue_count = cfg->queue_count,
+		.fail_open = cfg->fail_open,
+	};
+	enum fw_backend be;
+	char buf[8192];
+	int r;
+
+	if (strcmp(op, "up") == 0) {
+		if ((r = firewall_up(&fw, &be)) < 0)
+			return 1;
+		printf("rules up (%s)\n", config_backend_name(be));
+		return 0;
+	}
+	if (strcmp(op, "down") == 0)
+		return firewall_down() < 0 ? 1 : 0;
+	if (strcmp(op, "show") == 0) {
+		be = fw.backend == FW_AUTO ? firewall_detect() : fw.backend;
+		if (be == FW_NFT) {
+			if (firewall_render(&fw, be, 0, buf, sizeof(buf)) < 0)
+				return 1;
+			printf("# nft -f -\n%s", buf);
+			return 0;
+		}
+		if (firewall_render(&fw, be, AF_INET, buf, sizeof(buf)) < 0)
+			return 1;
+		printf("# iptables-restore --noflush (and ip6tables-restore), "
+		    "then a jump from each built-in chain:\n%s"
+		    "-I INPUT 1 -j SAFEGATE_INPUT\n"
+		    "-I FORWARD 1 -j SAFEGATE_FORWARD\n"
+		    "-I OUTPUT 1 -j SAFEGATE_OUTPUT\n", buf);
+		return 0;
+	}
+	usage();
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct server_opts opts = { 0 };
+	struct config *cfg;
+	const char *rules_op = NULL;
+	char err[CONFIG_ERR_LEN];
+	bool check = false;
+	int ch, status;
+
+	log_init("safegated", false);
+	while ((ch = getopt(argc, argv, "c:dfnL:R:")) != -1) {
+		switch (ch) {
+		case 'c':
+			opts.config_path = optarg;
+			break;
+		case 'd':
+			opts.debug = true;
+			break;
+		case 'f':
+			opts.foreground = true;
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'L':
+			opts.lists_dir = optarg;
+			break;
+		case 'R':
+			rules_op = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (opts.debug)
+		log_set_level(LOG_LEVEL_DEBUG);
+
+	if (check || rules_op != NULL) {
+		cfg = server_load_config(opts.config_path, err, sizeof(err));
+		if (cfg == NULL) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		if (check) {
+			config_print(cfg, stdout);
+			status = fflush(stdout) == 0 ? 0 : 1;
+		} else
+			status = rules(cfg, rules_op);
+		config_free(cfg);
+		return status;
+	}
+	if (geteuid() != 0)
+		log_info("not root: the queues, raw sockets and rules need "
+		    "CAP_NET_ADMIN and CAP_NET_RAW");
+	return server_run(&opts);
+}

@@ -1,0 +1,549 @@
+/*
+ * server.c - see server.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "control.h"
+#include "evlog.h"
+#include "firewall.h"
+#include "inject.h"
+#include "log.h"
+#include "pipeline.h"
+#include "queue.h"
+#include "server.h"
+#include "snapshot.h"
+
+#define POLL_MS		250	/* how often an idle worker checks in */
+#define DRAIN_MS	50	/* quiet time that ends the drain on stop */
+
+struct server;
+
+struct worker {
+	pthread_t		 thread;
+	bool			 started;
+	struct server		*srv;
+	struct queue		*q;
+	unsigned		 reader;
+	struct pipeline_result	 res;
+	uint64_t		 outcomes[PL_OUTCOME_COUNT];
+	uint64_t		 inject_errors;
+	uint64_t		 event_errors;
+	uint64_t		 socket_errors;
+};
+
+struct server {
+	const struct server_opts *opts;
+	struct snapshot_slot	*slot;
+	struct inject		*inject;
+	struct worker		*workers;
+	size_t			 nworkers;
+	struct control		*ctl;
+	struct firewall_spec	 fw;		/* what is running */
+	enum fw_backend		 backend;	/* the one in use */
+	bool			 fw_up;
+	int			 stopping;
+	time_t			 started;
+	uint64_t		 reloads;
+	uint64_t		 reload_failures;
+};
+
+static struct log_limit inject_limit = LOG_LIMIT_INIT;
+static struct log_limit event_limit = LOG_LIMIT_INIT;
+static struct log_limit drop_limit = LOG_LIMIT_INIT;
+
+static void
+inc(uint64_t *c)
+{
+	__atomic_store_n(c, *c + 1, __ATOMIC_RELAXED);	/* one writer */
+}
+
+static uint64_t
+get(const uint64_t *c)
+{
+	return __atomic_load_n(c, __ATOMIC_RELAXED);
+}
+
+struct config *
+server_load_config(const char *path, char *err, size_t len)
+{
+	if (path != NULL)
+		return config_load_file(path, err, len);
+	if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		return config_load_file(CONFIG_DEFAULT_PATH, err, len);
+	return config_load_default(err, len);
+}
+
+/* Printable for a log line: names off the wire may hold any byte. */
+static const char *
+printable(const char *s, size_t n, char *buf, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < n && i + 1 < len; i++)
+		buf[i] = s[i] > 0x20 && s[i] < 0x7f ? s[i] : '?';
+	buf[i] = '\0';
+	return buf;
+}
+
+static void
+record(struct worker *w, const struct snapshot *snap)
+{
+	const struct pipeline_result *r = &w->res;
+	struct event ev;
+	uint64_t suppressed;
+	int err;
+
+	if (snap->evlog == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	clock_gettime(CLOCK_REALTIME, &ev.ts);
+	ev.kind = "dns";
+	ev.transport = r->pkt.proto == IPPROTO_TCP ? "tcp" : "udp";
+	ev.client = r->req.client;
+	ev.mac = r->req.has_mac ? r->req.mac : NULL;
+	ev.name = r->req.name;
+	ev.name_len = r->req.name_len;
+	ev.qtype = r->req.qtype;
+	ev.categories = r->dec.blocked;
+	ev.category_names = snap->cfg->categories;
+	ev.ncategory_names = snap->cfg->ncategories;
+	ev.rule = r->dec.rule;
+	ev.rule_len = r->dec.rule_len;
+	ev.action = r->action != NULL ? r->action : "drop";
+	if ((err = evlog_write(snap->evlog, &ev)) < 0) {
+		inc(&w->event_errors);
+		if (log_ratelimited(&event_limit, 1, 5, &suppressed))
+			log_warnx("events: %s (%" PRIu64 " suppressed)",
+			    sg_strerror(err), suppressed);
+	}
+}
+
+static void
+debug_decision(const struct pipeline_result *r)
+{
+	char name[DNS_TEXT_MAX + 1], client[ADDR_STRLEN], type[16];
+
+	log_debug("%s %s %s from %s: %s%s%s",
+	    r->pkt.proto == IPPROTO_TCP ? "tcp" : "udp",
+	    dns_type_name(r->req.qtype, type, sizeof(type)),
+	    printable(r->req.name, r->req.name_len, name, sizeof(name)),
+	    addr_ntop(&r->pkt.src, client, sizeof(client)),
+	    pipeline_outcome_name(r->outcome), r->err ? ": " : "",
+	    r->err ? sg_strerror(r->err) : "");
+}
+
+static enum queue_verdict
+on_packet(void *arg, const struct queue_packet *qp)
+{
+	struct worker *w = arg;
+	struct pipeline_result *r = &w->res;
+	const struct snapshot *snap;
+	struct pipeline_meta meta;
+	enum queue_verdict v;
+	uint64_t suppressed;
+	size_t i;
+	int err;
+
+	snap = snapshot_enter(w->srv->slot, w->reader);
+	memset(&meta, 0, sizeof(meta));
+	clock_gettime(CLOCK_REALTIME, &meta.ts);
+	meta.has_mac = qp->has_mac;
+	memcpy(meta.mac, qp->mac, 6);
+	meta.indev = qp->indev;
+	meta.outdev = qp->outdev;
+	meta.truncated = qp->truncated;
+
+	pipeline_run(snap, &meta, qp->data, qp->len, r);
+	inc(&w->outcomes[r->outcome]);
+	for (i = 0; i < r->nout; i++) {
+		err = inject_send(w->srv->inject, r->out[i].pkt,
+		    r->out[i].len, r->ifindex);
+		if (err < 0) {
+			inc(&w->inject_errors);
+			if (log_ratelimited(&inject_limit, 1, 5, &suppressed))
+				log_warnx("sending a forged reply: %s "
+				    "(%" PRIu64 " suppressed)",
+				    sg_strerror(err), suppressed);
+		}
+	}
+	if (r->outcome == PL_DROP_BLOCKED ||
+	    r->outcome == PL_DROP_BLOCKED_RESET)
+		record(w, snap);
+	if (log_debug_enabled()) {
+		if (!r->drop || r->outcome >= PL_DROP_BLOCKED ||
+		    log_ratelimited(&drop_limit, 5, 20, &suppressed))
+			debug_decision(r);
+	}
+	v = r->drop ? QUEUE_DROP : QUEUE_ACCEPT;
+	snapshot_leave(w->srv->slot, w->reader);
+	return v;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	bool stopping;
+	int n;
+
+	for (;;) {
+		stopping = __atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE);
+		n = queue_run(w->q, on_packet, w, stopping ? DRAIN_MS : POLL_MS);
+		if (n < 0) {
+			inc(&w->socket_errors);
+			log_warnx("queue %u: %s", queue_num(w->q),
+			    sg_strerror(n));
+			if (n == -EBADF)
+				break;
+			continue;
+		}
+		if (stopping && n == 0)
+			break;
+	}
+	return NULL;
+}
+
+static void
+spec_from_config(struct firewall_spec *fw, const struct config *cfg)
+{
+	fw->backend = cfg->fw_backend;
+	fw->queue_first = cfg->queue_first;
+	fw->queue_count = cfg->queue_count;
+	fw->fail_open = cfg->fail_open;
+}
+
+static int
+reload(struct server *srv, char *why, size_t len)
+{
+	const struct config *old;
+	struct snapshot *snap;
+	struct config *cfg;
+	char err[CONFIG_ERR_LEN];
+
+	cfg = server_load_config(srv->opts->config_path, err, sizeof(err));
+	if (cfg == NULL)
+		goto fail;
+	if ((snap = snapshot_build(cfg, srv->opts->lists_dir, err,
+	    sizeof(err))) == NULL)
+		goto fail;
+	old = snapshot_current(srv->slot)->cfg;
+	if (old->queue_first != cfg->queue_first ||
+	    old->queue_count != cfg->queue_count ||
+	    old->fail_open != cfg->fail_open ||
+	    old->queue_max_len != cfg->queue_max_len ||
+	    old->fw_manage != cfg->fw_manage ||
+	    old->fw_backend != cfg->fw_backend)
+		log_warnx("reload: queue and firewall settings take effect "
+		    "at the next start; the rest is in force now");
+	if (!srv->opts->debug)
+		log_set_level(cfg->log_level);
+	snapshot_publish(srv->slot, snap);
+	srv->reloads++;
+	log_info("reloaded %s: generation %" PRIu64 ", %zu names",
+	    snapshot_current(srv->slot)->cfg->source,
+	    snapshot_current(srv->slot)->generation,
+	    domainset_count(snapshot_current(srv->slot)->set));
+	snprintf(why, len, "generation %" PRIu64 "\n",
+	    snapshot_current(srv->slot)->generation);
+	return 0;
+fail:
+	srv->reload_failures++;
+	log_warnx("reload failed, keeping the running policy: %s", err);
+	snprintf(why, len, "%s; the running policy is unchanged\n", err);
+	return -1;
+}
+
+static void
+print_stats(struct server *srv, struct control_reply *r)
+{
+	uint64_t outcomes[PL_OUTCOME_COUNT] = { 0 }, inj = 0, evf = 0, se = 0;
+	const struct snapshot *snap = snapshot_current(srv->slot);
+	struct queue_stats qs;
+	size_t i, k;
+
+	for (i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+
+		for (k = 0; k < PL_OUTCOME_COUNT; k++)
+			outcomes[k] += get(&w->outcomes[k]);
+		inj += get(&w->inject_errors);
+		evf += get(&w->event_errors);
+		se += get(&w->socket_errors);
+	}
+	for (k = 0; k < PL_OUTCOME_COUNT; k++)
+		control_printf(r, "%s %" PRIu64 "\n", pipeline_outcome_name(k),
+		    outcomes[k]);
+	for (i = 0; i < srv->nworkers; i++) {
+		queue_get_stats(srv->workers[i].q, &qs);
+		control_printf(r, "queue%u_packets %" PRIu64 "\n"
+		    "queue%u_verdicts %" PRIu64 "\n"
+		    "queue%u_enobufs %" PRIu64 "\n"
+		    "queue%u_verdict_errors %" PRIu64 "\n",
+		    queue_num(srv->workers[i].q), qs.packets,
+		    queue_num(srv->workers[i].q), qs.verdicts,
+		    queue_num(srv->workers[i].q), qs.enobufs,
+		    queue_num(srv->workers[i].q), qs.send_errors);
+	}
+	control_printf(r, "inject_errors %" PRIu64 "\n"
+	    "event_errors %" PRIu64 "\nsocket_errors %" PRIu64 "\n"
+	    "events_written %" PRIu64 "\nreloads %" PRIu64 "\n"
+	    "reload_failures %" PRIu64 "\n", inj, evf, se,
+	    snap->evlog != NULL ? evlog_written(snap->evlog) : 0,
+	    srv->reloads, srv->reload_failures);
+}
+
+static void
+print_status(struct server *srv, struct control_reply *r)
+{
+	const struct snapshot *snap = snapshot_current(srv->slot);
+	const struct config *cfg = snap->cfg;
+
+	control_printf(r, "pid %ld\nuptime %ld\nconfig %s\ngeneration %"
+	    PRIu64 "\nqueues %u-%u\nfail_open %s\nfirewall %s\n"
+	    "block_response %s\nnames %zu\nset_bytes %zu\n",
+	    (long)getpid(), (long)(time(NULL) - srv->started), cfg->source,
+	    snap->generation, srv->fw.queue_first,
+	    srv->fw.queue_first + srv->fw.queue_count - 1,
+	    srv->fw.fail_open ? "yes" : "no",
+	    srv->fw_up ? config_backend_name(srv->backend) : "unmanaged",
+	    config_block_mode_name(cfg->block.mode),
+	    domainset_count(snap->set), domainset_bytes(snap->set));
+}
+
+static void
+on_control(void *arg, int argc, char **argv, struct control_reply *r)
+{
+	struct server *srv = arg;
+	char why[CONFIG_ERR_LEN + 64];
+
+	if (strcmp(argv[0], "status") == 0 && argc == 1)
+		print_status(srv, r);
+	else if (strcmp(argv[0], "stats") == 0 && argc == 1)
+		print_stats(srv, r);
+	else if (strcmp(argv[0], "reload") == 0 && argc == 1) {
+		if (reload(srv, why, sizeof(why)) < 0)
+			r->failed = true;
+		control_printf(r, "%s", why);
+	} else {
+		r->failed = true;
+		control_printf(r, "unknown command '%s' (try status, stats, "
+		    "reload)\n", argv[0]);
+	}
+}
+
+static int
+start_workers(struct server *srv, const struct config *cfg)
+{
+	size_t i;
+	int err;
+
+	srv->nworkers = cfg->queue_count;
+	srv->workers = calloc(srv->nworkers, sizeof(*srv->workers));
+	if (srv->workers == NULL)
+		return -ENOMEM;
+	for (i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
+		uint16_t num = (uint16_t)(cfg->queue_first + i);
+
+		w->srv = srv;
+		w->reader = (unsigned)i;
+		w->q = queue_open(num, cfg->fail_open, cfg->queue_max_len);
+		if (w->q == NULL) {
+			err = errno;
+			log_warnx("queue %u: %s%s", num, strerror(err),
+			    err == EBUSY ? " (another process holds it)" :
+			    err == EPERM ? " (needs CAP_NET_ADMIN)" : "");
+			return -err;
+		}
+	}
+	for (i = 0; i < srv->nworkers; i++) {
+		if ((err = pthread_create(&srv->workers[i].thread, NULL,
+		    worker_main, &srv->workers[i])) != 0)
+			return -err;
+		srv->workers[i].started = true;
+	}
+	return 0;
+}
+
+static void
+stop_workers(struct server *srv)
+{
+	size_t i;
+
+	__atomic_store_n(&srv->stopping, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < srv->nworkers; i++)
+		if (srv->workers[i].started)
+			pthread_join(srv->workers[i].thread, NULL);
+	for (i = 0; i < srv->nworkers; i++)
+		queue_close(srv->workers[i].q);
+	free(srv->workers);
+	srv->workers = NULL;
+}
+
+static int
+firewall_start(struct server *srv, const struct config *cfg)
+{
+	int err;
+
+	spec_from_config(&srv->fw, cfg);
+	if (!cfg->fw_manage) {
+		log_info("firewall: not managed; the rules must queue to "
+		    "%u-%u", srv->fw.queue_first,
+		    srv->fw.queue_first + srv->fw.queue_count - 1);
+		return 0;
+	}
+	if (cfg->fw_backend == FW_NFT && firewall_detect() != FW_NFT) {
+		log_warnx("firewall: backend \"nft\", but this kernel has no "
+		    "nft queue expression (nft_queue); use \"iptables\" or "
+		    "\"auto\"");
+		return -ENOTSUP;
+	}
+	if ((err = firewall_up(&srv->fw, &srv->backend)) < 0)
+		return err;
+	srv->fw_up = true;
+	log_info("firewall: %s rules up, queue %u-%u%s",
+	    config_backend_name(srv->backend), srv->fw.queue_first,
+	    srv->fw.queue_first + srv->fw.queue_count - 1,
+	    srv->fw.fail_open ? ", fail-open" : ", fail-closed");
+	return 0;
+}
+
+static int
+main_loop(struct server *srv, int sfd)
+{
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	char why[CONFIG_ERR_LEN + 64];
+	int n;
+
+	pfd[0].fd = sfd;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = control_fd(srv->ctl);
+	pfd[1].events = POLLIN;
+	for (;;) {
+		n = poll(pfd, 2, -1);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			log_warn("poll");
+			return 1;
+		}
+		if (pfd[1].revents & POLLIN)
+			(void)control_serve(srv->ctl, on_control, srv);
+		if (!(pfd[0].revents & POLLIN))
+			continue;
+		if (read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			log_info("SIGHUP: reloading");
+			(void)reload(srv, why, sizeof(why));
+			break;
+		case SIGTERM:
+		case SIGINT:
+			log_info("%s: stopping", strsignal((int)si.ssi_signo));
+			return 0;
+		}
+	}
+}
+
+int
+server_run(const struct server_opts *opts)
+{
+	struct server srv;
+	struct snapshot *snap;
+	struct config *cfg;
+	sigset_t sigs;
+	char err[CONFIG_ERR_LEN];
+	int sfd = -1, status = 1, r;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.opts = opts;
+	srv.started = time(NULL);
+	if ((cfg = server_load_config(opts->config_path, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (!opts->debug)
+		log_set_level(cfg->log_level);
+	if ((snap = snapshot_build(cfg, opts->lists_dir, err,
+	    sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if ((srv.slot = snapshot_slot_new(snap)) == NULL) {
+		snapshot_free(snap);
+		log_warn("snapshot");
+		return 1;
+	}
+	cfg = snap->cfg;
+	log_info("%s: %zu names in %zu categories, block %s", cfg->source,
+	    domainset_count(snap->set), cfg->ncategories,
+	    config_block_mode_name(cfg->block.mode));
+
+	if (!opts->foreground) {
+		if (daemon(0, 0) == -1) {
+			log_warn("daemon");
+			goto out;
+		}
+		log_init("safegated", true);
+	}
+
+	/* Signals go to the main thread's signalfd only. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if ((sfd = signalfd(-1, &sigs, SFD_CLOEXEC)) == -1) {
+		log_warn("signalfd");
+		goto out;
+	}
+	if ((srv.inject = inject_open()) == NULL) {
+		log_warn("raw sockets (needs CAP_NET_RAW)");
+		goto out;
+	}
+	if ((srv.ctl = control_open(cfg->control_socket)) == NULL) {
+		log_warn("control socket %s", cfg->control_socket);
+		goto out;
+	}
+	if ((r = start_workers(&srv, cfg)) < 0)
+		goto out;
+	if ((r = firewall_start(&srv, cfg)) < 0) {
+		log_warnx("firewall: cannot put the rules up: %s",
+		    sg_strerror(r));
+		goto out;
+	}
+	log_info("filtering");
+	status = main_loop(&srv, sfd);
+out:
+	if (srv.fw_up) {
+		if ((r = firewall_down()) < 0) {
+			log_warnx("firewall: taking the rules down: %s",
+			    sg_strerror(r));
+			status = 1;
+		} else
+			log_info("firewall: rules down");
+	}
+	if (srv.workers != NULL)
+		stop_workers(&srv);
+	control_close(srv.ctl);
+	inject_close(srv.inject);
+	snapshot_slot_free(srv.slot);
+	if (sfd != -1)
+		close(sfd);
+	return status;
+}

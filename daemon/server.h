@@ -1,0 +1,38 @@
+/*
+ * server.h - safegated's life: start, filter, reload, stop.
+ *
+ * Start: load the config, build the first snapshot, open the raw sockets
+ * and the queues, start one worker thread a queue, put the rules up (the
+ * queues are bound first, so nothing queued is ever lost to an unbound
+ * queue), open the control socket.  Then the main thread waits for signals
+ * (SIGHUP reloads; SIGTERM and SIGINT stop) and control requests.
+ *
+ * Stop: the rules come down first, then each worker drains what the kernel
+ * already queued, giving every packet its verdict, and only then do the
+ * queues close.
+ */
+#ifndef SG_SERVER_H
+#define SG_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct server_opts {
+	const char	*config_path;	/* NULL: default file or embedded */
+	const char	*lists_dir;	/* -L: overrides lists_dir */
+	bool		 foreground;
+	bool		 debug;
+};
+
+struct config;
+
+/* Runs the daemon until it is told to stop.  Returns the exit status. */
+int	server_run(const struct server_opts *);
+
+/*
+ * The config safegated runs on: path if given, else CONFIG_DEFAULT_PATH if
+ * it exists, else the embedded default.  NULL and "FILE:LINE: why" in err.
+ */
+struct config *server_load_config(const char *path, char *err, size_t len);
+
+#endif

@@ -1,0 +1,75 @@
+/* Unit tests: the rules safegate puts up, as text. */
+#include <criterion/criterion.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "firewall.h"
+
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+Test(firewall, iptables_one_queue_fail_open)
+{
+	struct firewall_spec s = { FW_IPTABLES, 3, 1, true };
+	char buf[8192];
+
+	cr_assert_gt(firewall_render(&s, FW_IPTABLES, AF_INET, buf,
+	    sizeof(buf)), 0);
+	cr_assert(strncmp(buf, "*filter\n", 8) == 0);
+	cr_assert_eq(count(buf, ":SAFEGATE_"), 3);
+	cr_assert_eq(count(buf, "--queue-num 3 --queue-bypass"), 6);
+	cr_assert_eq(count(buf, "-A SAFEGATE_INPUT ! -i lo -p udp -m udp "
+	    "--dport 53 "), 1);
+	cr_assert_eq(count(buf, "-A SAFEGATE_INPUT ! -i lo -p tcp -m tcp "
+	    "--dport 53 "), 1);
+	cr_assert_eq(count(buf, "-A SAFEGATE_FORWARD -p udp"), 1);
+	cr_assert_eq(count(buf, "-A SAFEGATE_OUTPUT -p tcp"), 1);
+	cr_assert(strstr(buf, "COMMIT\n") != NULL);
+}
+
+Test(firewall, iptables_balance_fail_closed)
+{
+	struct firewall_spec s = { FW_IPTABLES, 4, 3, false };
+	char buf[8192];
+
+	cr_assert_gt(firewall_render(&s, FW_IPTABLES, AF_INET6, buf,
+	    sizeof(buf)), 0);
+	cr_assert_eq(count(buf, "--queue-balance 4:6\n"), 6);
+	cr_assert_eq(count(buf, "bypass"), 0);
+}
+
+Test(firewall, nft_table)
+{
+	struct firewall_spec one = { FW_NFT, 0, 1, true };
+	struct firewall_spec many = { FW_NFT, 2, 2, false };
+	char buf[8192];
+
+	cr_assert_gt(firewall_render(&one, FW_NFT, 0, buf, sizeof(buf)), 0);
+	cr_assert(strncmp(buf, "table inet safegate {", 21) == 0);
+	cr_assert_eq(count(buf, "type filter hook"), 3);
+	cr_assert_eq(count(buf, "queue flags bypass num 0"), 3);
+	cr_assert_eq(count(buf, "iifname != \"lo\""), 1);
+	cr_assert_eq(count(buf, "th dport 53"), 3);
+	cr_assert_gt(firewall_render(&many, FW_NFT, 0, buf, sizeof(buf)), 0);
+	cr_assert_eq(count(buf, "queue flags fanout num 2-3"), 3);
+}
+
+Test(firewall, too_small_buffer)
+{
+	struct firewall_spec s = { FW_IPTABLES, 0, 1, true };
+	char buf[40];
+
+	cr_assert_eq(firewall_render(&s, FW_IPTABLES, AF_INET, buf,
+	    sizeof(buf)), SG_ELIMIT);
+	cr_assert_eq(firewall_render(&s, FW_NFT, 0, buf, sizeof(buf)),
+	    SG_ELIMIT);
+}

@@ -1,0 +1,325 @@
+/*
+ * Unit tests: one packet through the pipeline against an in-memory
+ * snapshot - the verdict, the reason, and the packets forged.
+ */
+#include <criterion/criterion.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "config.h"
+#include "dns.h"
+#include "domainset.h"
+#include "pipeline.h"
+#include "snapshot.h"
+
+static struct snapshot *snap;
+static struct pipeline_result res;
+
+static void
+setup(void)
+{
+	static const char conf[] =
+	    "dns = { block_response = \"nxdomain\"; ttl = 77; };\n"
+	    "lists = ( { category = \"adult\"; files = [ \"a\" ]; },\n"
+	    "          { category = \"games\"; files = [ \"g\" ]; } );\n"
+	    "block = [ \"adult\" ];\n";
+	struct domainset_builder *b;
+	char err[CONFIG_ERR_LEN];
+
+	snap = calloc(1, sizeof(*snap));
+	snap->cfg = config_load_string("test", conf, err, sizeof(err));
+	cr_assert_not_null(snap->cfg, "%s", err);
+	b = domainset_builder_new();
+	cr_assert_geq(domainset_builder_add(b, "blocked.test", 12, 0), 0);
+	cr_assert_geq(domainset_builder_add(b, "game.test", 9, 1), 0);
+	snap->set = domainset_builder_finish(b);
+	cr_assert_not_null(snap->set);
+}
+
+static void
+teardown(void)
+{
+	snapshot_free(snap);
+}
+
+TestSuite(pipeline, .init = setup, .fini = teardown);
+
+/* A DNS query for name/type, wire format, into buf.  Returns its length. */
+static size_t
+query(uint8_t *buf, const char *name, uint16_t type, bool rd)
+{
+	size_t n = 12, l;
+	const char *dot;
+
+	memset(buf, 0, 12);
+	buf[0] = 0xbe;
+	buf[1] = 0xef;
+	buf[2] = rd ? 0x01 : 0;
+	buf[5] = 1;
+	while (*name) {
+		dot = strchr(name, '.');
+		l = dot ? (size_t)(dot - name) : strlen(name);
+		buf[n++] = (uint8_t)l;
+		memcpy(buf + n, name, l);
+		n += l;
+		name += l + (dot ? 1 : 0);
+	}
+	buf[n++] = 0;
+	buf[n++] = (uint8_t)(type >> 8);
+	buf[n++] = (uint8_t)type;
+	buf[n++] = 0;
+	buf[n++] = 1;
+	return n;
+}
+
+static struct sg_addr
+A(const char *s)
+{
+	struct sg_addr a;
+
+	cr_assert_eq(addr_parse(&a, s), 0);
+	return a;
+}
+
+static size_t
+udp_query(uint8_t *pkt, const char *client, const char *server,
+    const char *name, uint16_t type)
+{
+	struct sg_addr c = A(client), s = A(server);
+	uint8_t q[512];
+	size_t qlen = query(q, name, type, true);
+	int n;
+
+	n = packet_build_udp(pkt, PACKET_FORGE_MAX, &c, &s, 40000, 53, q,
+	    qlen);
+	cr_assert_gt(n, 0);
+	return (size_t)n;
+}
+
+static void
+run(const uint8_t *pkt, size_t len)
+{
+	struct pipeline_meta meta = { 0 };
+
+	pipeline_run(snap, &meta, pkt, len, &res);
+}
+
+Test(pipeline, allowed_name_is_accepted_untouched)
+{
+	uint8_t pkt[PACKET_FORGE_MAX];
+	size_t n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "allowed.test", 1);
+
+	run(pkt, n);
+	cr_assert_not(res.drop);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+	cr_assert_eq(res.nout, 0);
+}
+
+Test(pipeline, listed_but_not_blocked_category_is_accepted)
+{
+	uint8_t pkt[PACKET_FORGE_MAX];
+	size_t n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "www.game.test", 1);
+
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+	cr_assert_eq(res.dec.matched, 2);
+	cr_assert_eq(res.dec.blocked, 0);
+}
+
+Test(pipeline, blocked_udp_query_is_answered_from_the_server)
+{
+	uint8_t pkt[PACKET_FORGE_MAX];
+	struct dns_msg m;
+	struct packet p;
+	size_t n = udp_query(pkt, "fd00::2", "2001:db8::53", "WWW.Blocked.Test",
+	    28);
+
+	run(pkt, n);
+	cr_assert(res.drop);
+	cr_assert_eq(res.outcome, PL_DROP_BLOCKED);
+	cr_assert_str_eq(res.name, "www.blocked.test");
+	cr_assert_eq(res.dec.blocked, 1);
+	cr_assert_eq(res.dec.rule_len, 12);
+	cr_assert_eq(memcmp(res.dec.rule, "blocked.test", 12), 0);
+	cr_assert_str_eq(res.action, "nxdomain");
+	cr_assert_eq(res.nout, 1);
+	cr_assert_eq(packet_parse(&p, res.out[0].pkt, res.out[0].len), 0);
+	{
+		struct sg_addr srv = A("2001:db8::53"), cli = A("fd00::2");
+
+		cr_assert(addr_equal(&p.src, &srv), "from the server asked");
+		cr_assert(addr_equal(&p.dst, &cli));
+	}
+	cr_assert_eq(p.sport, 53);
+	cr_assert_eq(p.dport, 40000);
+	cr_assert_eq(dns_parse(&m, p.payload, p.payload_len), 0);
+	cr_assert(m.qr);
+	cr_assert_eq(m.id, 0xbeef);
+	cr_assert(m.rd);
+	cr_assert_eq(m.rcode, DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(m.nquestions, 1);
+	cr_assert_str_eq(m.q[0].name, "www.blocked.test");
+	cr_assert_eq(m.q[0].qtype, 28);
+}
+
+Test(pipeline, blocked_tcp_query_resets_both_ways)
+{
+	struct sg_addr c = A("10.0.0.2"), s = A("10.0.0.1");
+	uint8_t q[512], seg[PACKET_FORGE_MAX], pkt[PACKET_FORGE_MAX];
+	struct packet p, r0, r1;
+	size_t qlen = query(q + 2, "blocked.test", 1, true);
+	int n, hl;
+
+	q[0] = (uint8_t)(qlen >> 8);
+	q[1] = (uint8_t)qlen;
+	/* Build a bare segment, then append the data by hand. */
+	n = packet_build_tcp(seg, sizeof(seg), &c, &s, 33333, 53, 1000, 5000,
+	    TCP_ACK | TCP_PSH);
+	hl = n;
+	memcpy(pkt, seg, (size_t)n);
+	memcpy(pkt + hl, q, qlen + 2);
+	pkt[2] = (uint8_t)((hl + qlen + 2) >> 8);
+	pkt[3] = (uint8_t)(hl + qlen + 2);
+	run(pkt, (size_t)hl + qlen + 2);
+	cr_assert(res.drop);
+	cr_assert_eq(res.outcome, PL_DROP_BLOCKED_RESET);
+	cr_assert_eq(res.nout, 2);
+	cr_assert_eq(packet_parse(&r0, res.out[0].pkt, res.out[0].len), 0);
+	cr_assert_eq(packet_parse(&r1, res.out[1].pkt, res.out[1].len), 0);
+	cr_assert_eq(packet_parse(&p, pkt, (size_t)hl + qlen + 2), 0);
+	/* To the client, from the server, in its window. */
+	cr_assert(addr_equal(&r0.dst, &c));
+	cr_assert_eq(r0.dport, 33333);
+	cr_assert(r0.tcp_flags & TCP_RST);
+	cr_assert_eq(r0.seq, 5000);
+	cr_assert_eq(r0.ack, 1000 + qlen + 2);
+	/* To the server, from the client, at the dropped segment's seq. */
+	cr_assert(addr_equal(&r1.dst, &s));
+	cr_assert_eq(r1.dport, 53);
+	cr_assert(r1.tcp_flags & TCP_RST);
+	cr_assert_eq(r1.seq, 1000);
+}
+
+Test(pipeline, tcp_without_data_and_partial_messages)
+{
+	struct sg_addr c = A("10.0.0.2"), s = A("10.0.0.1");
+	uint8_t pkt[PACKET_FORGE_MAX];
+	int n;
+
+	n = packet_build_tcp(pkt, sizeof(pkt), &c, &s, 33333, 53, 1, 0,
+	    TCP_SYN);
+	run(pkt, (size_t)n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_NO_PAYLOAD);
+	cr_assert_not(res.drop);
+	/* Two bytes of data: a length, and no message. */
+	pkt[n] = 0;
+	pkt[n + 1] = 30;
+	pkt[3] = (uint8_t)(n + 2);
+	run(pkt, (size_t)n + 2);
+	cr_assert_eq(res.outcome, PL_DROP_TCP_PARTIAL);
+	cr_assert(res.drop);
+}
+
+Test(pipeline, malformed_dns_is_dropped)
+{
+	uint8_t pkt[PACKET_FORGE_MAX];
+	size_t n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "allowed.test", 1);
+
+	/* Label length 0x3f past the end of the message. */
+	pkt[28 + 12] = 0x3f;
+	run(pkt, n);
+	cr_assert(res.drop);
+	cr_assert_eq(res.outcome, PL_DROP_MALFORMED);
+	cr_assert_lt(res.err, 0);
+	cr_assert_eq(res.nout, 0);
+}
+
+Test(pipeline, malformed_ip_is_dropped)
+{
+	static const uint8_t junk[] = { 0x45, 0, 0, 200, 1, 2, 3 };
+
+	run(junk, sizeof(junk));
+	cr_assert(res.drop);
+	cr_assert_eq(res.outcome, PL_DROP_MALFORMED);
+}
+
+Test(pipeline, responses_and_empty_queries_pass)
+{
+	uint8_t pkt[PACKET_FORGE_MAX];
+	size_t n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "blocked.test", 1);
+
+	pkt[28 + 2] |= 0x80;			/* QR */
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_RESPONSE);
+	cr_assert_not(res.drop);
+}
+
+Test(pipeline, fragments_are_dropped)
+{
+	uint8_t pkt[PACKET_FORGE_MAX];
+	size_t n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "allowed.test", 1);
+
+	pkt[6] = 0x20;				/* MF */
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_FRAGMENT);
+	cr_assert(res.drop);
+}
+
+Test(pipeline, not_port_53_is_not_ours)
+{
+	struct sg_addr c = A("10.0.0.2"), s = A("10.0.0.1");
+	uint8_t pkt[PACKET_FORGE_MAX];
+	int n;
+
+	n = packet_build_udp(pkt, sizeof(pkt), &c, &s, 53, 4000, "zz", 2);
+	run(pkt, (size_t)n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_NOT_DNS);
+	cr_assert_not(res.drop);
+}
+
+Test(pipeline, truncated_capture_is_dropped)
+{
+	struct pipeline_meta meta = { .truncated = true };
+	uint8_t pkt[PACKET_FORGE_MAX];
+	size_t n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "allowed.test", 1);
+
+	pipeline_run(snap, &meta, pkt, n, &res);
+	cr_assert_eq(res.outcome, PL_DROP_MALFORMED);
+}
+
+Test(pipeline, canaries_are_always_nxdomain)
+{
+	struct domainset_builder *b;
+	uint8_t pkt[PACKET_FORGE_MAX];
+	struct dns_msg m;
+	struct packet p;
+	size_t n;
+
+	/* An address-mode snapshot with the Firefox canary listed. */
+	snapshot_free(snap);
+	setup();
+	snap->cfg->block.mode = DNS_BLOCK_NULL;
+	domainset_free(snap->set);
+	b = domainset_builder_new();
+	cr_assert_geq(domainset_builder_add(b, "use-application-dns.net", 23,
+	    0), 0);
+	cr_assert_geq(domainset_builder_add(b, "blocked.test", 12, 0), 0);
+	snap->set = domainset_builder_finish(b);
+
+	n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "use-application-dns.net", 1);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_BLOCKED);
+	cr_assert_str_eq(res.action, "nxdomain");
+	cr_assert_eq(packet_parse(&p, res.out[0].pkt, res.out[0].len), 0);
+	cr_assert_eq(dns_parse(&m, p.payload, p.payload_len), 0);
+	cr_assert_eq(m.rcode, DNS_RCODE_NXDOMAIN);
+	cr_assert_eq(m.ancount, 0);
+
+	n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "blocked.test", 1);
+	run(pkt, n);
+	cr_assert_str_eq(res.action, "null");
+	cr_assert_eq(packet_parse(&p, res.out[0].pkt, res.out[0].len), 0);
+	cr_assert_eq(dns_parse(&m, p.payload, p.payload_len), 0);
+	cr_assert_eq(m.rcode, DNS_RCODE_NOERROR);
+	cr_assert_eq(m.ancount, 1);
+}
