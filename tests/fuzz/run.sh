@@ -18,7 +18,8 @@ if ls "$SHARED"/corpus/pcap/*.pcap* >/dev/null 2>&1; then
 else
 	echo "# $SHARED/corpus/pcap not found: packet seeds start empty"
 fi
-cp -n config/safegate.conf tests/config/good/*.conf "$C/config/" 2>/dev/null
+cp -n config/safegate.conf tests/config/good/*.conf tests/config/bad/*.conf \
+	"$C/config/" 2>/dev/null
 cp -n tests/data/lists/* "$C/lists/" 2>/dev/null
 
 status=0
