@@ -28,6 +28,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 #include <sys/un.h>
 
@@ -1200,6 +1201,11 @@ load_lists(struct cfg_ctx *ctx, const config_setting_t *root)
 		if (dir[0] == '\0')
 			return cfg_err(ctx, where,
 			    "lists_dir must not be empty");
+		/* safegated runs from /: a relative path would change
+		 * meaning between start and reload. */
+		if (dir[0] != '/')
+			return cfg_err(ctx, where, "lists_dir must be an "
+			    "absolute path (starting with /)");
 		if ((rc = set_string(ctx, &cfg->lists_dir, dir)) != 0)
 			return rc;
 	}
@@ -1296,6 +1302,9 @@ load_log(struct cfg_ctx *ctx, const config_setting_t *root)
 		if (events[0] == '\0')
 			return cfg_err(ctx, where, "log.events must not be "
 			    "empty");
+		if (events[0] != '/')
+			return cfg_err(ctx, where, "log.events must be an "
+			    "absolute path (starting with /)");
 		if ((rc = set_string(ctx, &cfg->events_path, events)) != 0)
 			return rc;
 	}
@@ -1698,4 +1707,14 @@ config_block_mode_name(enum dns_block_mode m)
 	    1)
 		return block_mode_names[m];
 	return "unknown";
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	if (path != NULL)
+		return config_load_file(path, err, errlen);
+	if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
+		return config_load_file(CONFIG_DEFAULT_PATH, err, errlen);
+	return config_load_default(err, errlen);
 }

@@ -105,6 +105,11 @@ struct config *config_load_string(const char *name, const char *text,
 	    char *err, size_t errlen);
 /* The embedded default (config/safegate.conf at build time). */
 struct config *config_load_default(char *err, size_t errlen);
+/*
+ * The config safegated runs on: path if given, else CONFIG_DEFAULT_PATH if
+ * it exists, else the embedded default.  Errors as config_load_file().
+ */
+struct config *config_load(const char *path, char *err, size_t errlen);
 /* The embedded text itself: static, NUL-terminated. */
 const char *config_default_text(void);
 

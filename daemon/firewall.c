@@ -152,10 +152,11 @@ queue_args(struct sbuf *b, const struct firewall_spec *s, enum fw_backend be)
 	unsigned last = s->queue_first + s->queue_count - 1;
 
 	if (be == FW_NFT) {
+		/* A range is balanced by flow hash, as iptables'
+		 * --queue-balance does: a flow stays on one queue. */
 		if (s->queue_count > 1)
-			sbuf_printf(b, "queue flags %s num %u-%u",
-			    s->fail_open ? "bypass,fanout" : "fanout", first,
-			    last);
+			sbuf_printf(b, "queue%s num %u-%u",
+			    s->fail_open ? " flags bypass" : "", first, last);
 		else
 			sbuf_printf(b, "queue%s num %u",
 			    s->fail_open ? " flags bypass" : "", first);

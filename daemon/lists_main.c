@@ -78,22 +78,25 @@ usage(FILE *f)
 	    "2 on a usage error.\n");
 }
 
+/* The names safegate.conf allows: [a-z0-9_-]{1,32}. */
 static bool
 category_name_ok(const char *s)
 {
-	if (*s == '\0')
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32)
 		return false;
 	for (; *s != '\0'; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '_' ||
-		    *s == '.'))
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    *s == '-' || *s == '_'))
 			return false;
 	return true;
 }
 
 /*
- * Parses [--category NAME FILE...]... from argv[*i], stopping at "--" or
- * the end.  Returns 0, or -1 after printing what is wrong.
+ * Parses [-c CONFIG [-L DIR]] [--category NAME FILE...]... from argv[*i],
+ * stopping at "--" or the end.  Returns 0, or after printing what is
+ * wrong -1 (usage) or -2 (the config does not load).
  */
 /* Adds the lists of a safegated config as inputs. */
 static int
@@ -105,7 +108,7 @@ add_config(struct load *ld, const char *path, const char *dir)
 
 	if ((ld->cfg = config_load_file(path, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
-		return -1;
+		return -2;
 	}
 	for (i = 0; i < ld->cfg->nlists; i++)
 		n += ld->cfg->lists[i].nfiles;
@@ -153,6 +156,7 @@ parse_lists(int argc, char **argv, int *i, struct load *ld)
 {
 	const char *conf = NULL, *dir = NULL;
 	size_t c;
+	int r;
 
 	/* -c and -L come first, so config categories come first too. */
 	while (*i + 1 < argc && (strcmp(argv[*i], "-c") == 0 ||
@@ -170,16 +174,16 @@ parse_lists(int argc, char **argv, int *i, struct load *ld)
 	if ((ld->inputs = calloc((size_t)argc + 1, sizeof(*ld->inputs))) ==
 	    NULL)
 		fatal("calloc");
-	if (conf != NULL && add_config(ld, conf, dir) < 0)
-		return -1;
+	if (conf != NULL && (r = add_config(ld, conf, dir)) < 0)
+		return r;
 	while (*i < argc && strcmp(argv[*i], "--") != 0) {
 		if (strcmp(argv[*i], "--category") != 0) {
 			log_warnx("unexpected argument: %s", argv[*i]);
 			return -1;
 		}
 		if (++*i >= argc || !category_name_ok(argv[*i])) {
-			log_warnx("--category needs a NAME of letters, digits, "
-			    "'-', '_' or '.'");
+			log_warnx("--category needs a NAME of 1-32 lower-case "
+			    "letters, digits, '-' or '_'");
 			return -1;
 		}
 		for (c = 0; c < ld->ncategories; c++)
@@ -284,10 +288,14 @@ cmd_check(int argc, char **argv)
 	struct load ld;
 	struct lists_stats total;
 	size_t c, files = 0;
-	int i = 0, status;
+	int i = 0, r, status;
 
 	memset(&ld, 0, sizeof(ld));
-	if (parse_lists(argc, argv, &i, &ld) != 0 || i != argc) {
+	if ((r = parse_lists(argc, argv, &i, &ld)) == -2) {
+		load_free(&ld);
+		return 1;
+	}
+	if (r != 0 || i != argc) {
 		if (i != argc && ld.ninputs > 0)
 			log_warnx("unexpected argument: %s", argv[i]);
 		load_free(&ld);
@@ -333,19 +341,27 @@ print_safe(const char *s, size_t len)
 	}
 }
 
+/*
+ * Looks a name up as safegated does with a name from a DNS question: ASCII
+ * lower-cased, one trailing dot dropped, and otherwise taken as it is, so
+ * an odd name under a listed parent is reported as the daemon blocks it.
+ */
 static void
 lookup_one(const struct load *ld, const char *name, size_t len)
 {
 	struct domainset_match m;
-	const char *why;
 	char buf[NAME_BUF];
-	size_t c;
-	int n;
+	size_t c, i;
 	bool first = true;
 
 	print_safe(name, len);
-	n = lists_normalize(name, len, buf, &why);
-	if (n < 0 || !domainset_lookup(ld->set, buf, (size_t)n, &m)) {
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	for (i = 0; i < len && i < sizeof(buf); i++)
+		buf[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+		    (char)(name[i] - 'A' + 'a') : name[i];
+	if (len == 0 || len > NAME_BUF - 2 ||
+	    !domainset_lookup(ld->set, buf, len, &m)) {
 		printf("\t-\t-\n");
 		return;
 	}
@@ -386,11 +402,15 @@ static int
 cmd_lookup(int argc, char **argv)
 {
 	struct load ld;
-	int i = 0, status;
+	int i = 0, r, status;
 
 	memset(&ld, 0, sizeof(ld));
 	ld.quiet = true;
-	if (parse_lists(argc, argv, &i, &ld) != 0 || i >= argc - 1) {
+	if ((r = parse_lists(argc, argv, &i, &ld)) == -2) {
+		load_free(&ld);
+		return 1;
+	}
+	if (r != 0 || i >= argc - 1) {
 		if (i >= argc - 1 && ld.ninputs > 0)
 			log_warnx("lookup needs -- and the names to look up");
 		load_free(&ld);

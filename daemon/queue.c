@@ -162,20 +162,34 @@ count(uint64_t *c, uint64_t n)
 	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);	/* one writer */
 }
 
+/*
+ * Sends the batch.  A transient failure (no memory or buffer space, a
+ * signal) is retried: a packet whose verdict never arrives would sit in
+ * the kernel's queue until the queue is unbound.
+ */
 static void
 verdicts_flush(struct queue *q)
 {
+	struct timespec pause = { 0, 1000 * 1000 };
 	uint64_t dropped;
+	int tries;
 
 	if (q->vlen == 0)
 		return;
-	if (mnl_socket_sendto(q->nl, q->vbuf, q->vlen) < 0) {
-		count(&q->st.send_errors, 1);
-		if (log_ratelimited(&queue_log_limit, 1, 5, &dropped))
-			log_warn("queue %u: sending verdicts (%" PRIu64
-			    " messages like this suppressed)", q->num,
-			    dropped);
+	for (tries = 0; tries < 5; tries++) {
+		if (mnl_socket_sendto(q->nl, q->vbuf, q->vlen) >= 0) {
+			q->vlen = 0;
+			return;
+		}
+		if (errno != ENOBUFS && errno != ENOMEM && errno != EINTR &&
+		    errno != EAGAIN)
+			break;
+		nanosleep(&pause, NULL);
 	}
+	count(&q->st.send_errors, 1);
+	if (log_ratelimited(&queue_log_limit, 1, 5, &dropped))
+		log_warn("queue %u: sending verdicts (%" PRIu64 " messages "
+		    "like this suppressed)", q->num, dropped);
 	q->vlen = 0;
 }
 

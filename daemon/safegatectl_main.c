@@ -5,15 +5,17 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "control.h"
 #include "err.h"
-
-#define DEFAULT_SOCKET	"/run/safegate/control.sock"
 
 static void __attribute__((noreturn))
 usage(void)
 {
-	fprintf(stderr, "usage: safegatectl [-s socket] command\n"
+	fprintf(stderr, "usage: safegatectl [-c config | -s socket] command\n"
+	    "  -c config  use the control socket this config names (default: "
+	    "the\n             config safegated would run on)\n"
+	    "  -s socket  use this control socket\n"
 	    "commands:\n"
 	    "  status   what is running: config, generation, queues, rules\n"
 	    "  stats    counters: verdicts by outcome, queue, events\n"
@@ -24,12 +26,17 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
-	const char *path = DEFAULT_SOCKET;
-	static char reply[CONTROL_REPLY_MAX];
+	const char *path = NULL, *conf = NULL;
+	static char reply[CONTROL_REPLY_MAX], sock[CONTROL_REQ_MAX];
+	char err[CONFIG_ERR_LEN];
+	struct config *cfg;
 	int ch, r;
 
-	while ((ch = getopt(argc, argv, "s:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:s:")) != -1) {
 		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
 		case 's':
 			path = optarg;
 			break;
@@ -39,8 +46,17 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1)
+	if (argc < 1 || (conf != NULL && path != NULL))
 		usage();
+	if (path == NULL) {
+		if ((cfg = config_load(conf, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "safegatectl: %s\n", err);
+			return 1;
+		}
+		snprintf(sock, sizeof(sock), "%s", cfg->control_socket);
+		config_free(cfg);
+		path = sock;
+	}
 	r = control_request(path, argc, argv, reply, sizeof(reply));
 	if (r < 0) {
 		fprintf(stderr, "safegatectl: %s: %s\n", path, sg_strerror(r));

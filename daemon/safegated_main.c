@@ -1,6 +1,7 @@
 /*
  * safegated - the filter daemon.  See safegated(8).
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +76,7 @@ main(int argc, char *argv[])
 	struct server_opts opts = { 0 };
 	struct config *cfg;
 	const char *rules_op = NULL;
-	char err[CONFIG_ERR_LEN];
+	char err[CONFIG_ERR_LEN], conf_abs[PATH_MAX], lists_abs[PATH_MAX];
 	bool check = false;
 	int ch, status;
 
@@ -110,7 +111,7 @@ main(int argc, char *argv[])
 		log_set_level(LOG_LEVEL_DEBUG);
 
 	if (check || rules_op != NULL) {
-		cfg = server_load_config(opts.config_path, err, sizeof(err));
+		cfg = config_load(opts.config_path, err, sizeof(err));
 		if (cfg == NULL) {
 			fprintf(stderr, "%s\n", err);
 			return 1;
@@ -122,6 +123,18 @@ main(int argc, char *argv[])
 			status = rules(cfg, rules_op);
 		config_free(cfg);
 		return status;
+	}
+	/* The daemon runs from /, and reloads long after the start: keep
+	 * the paths it was given meaning what they meant here. */
+	if (opts.config_path != NULL &&
+	    realpath(opts.config_path, conf_abs) != NULL)
+		opts.config_path = conf_abs;
+	if (opts.lists_dir != NULL) {
+		if (realpath(opts.lists_dir, lists_abs) == NULL) {
+			log_warn("-L %s", opts.lists_dir);
+			return 1;
+		}
+		opts.lists_dir = lists_abs;
 	}
 	if (geteuid() != 0)
 		log_info("not root: the queues, raw sockets and rules need "

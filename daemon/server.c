@@ -38,6 +38,7 @@ struct worker {
 	struct pipeline_result	 res;
 	uint64_t		 outcomes[PL_OUTCOME_COUNT];
 	uint64_t		 inject_errors;
+	uint64_t		 events_written;
 	uint64_t		 event_errors;
 	uint64_t		 socket_errors;
 };
@@ -74,15 +75,6 @@ get(const uint64_t *c)
 	return __atomic_load_n(c, __ATOMIC_RELAXED);
 }
 
-struct config *
-server_load_config(const char *path, char *err, size_t len)
-{
-	if (path != NULL)
-		return config_load_file(path, err, len);
-	if (access(CONFIG_DEFAULT_PATH, F_OK) == 0)
-		return config_load_file(CONFIG_DEFAULT_PATH, err, len);
-	return config_load_default(err, len);
-}
 
 /* Printable for a log line: names off the wire may hold any byte. */
 static const char *
@@ -121,7 +113,9 @@ record(struct worker *w, const struct snapshot *snap)
 	ev.rule = r->dec.rule;
 	ev.rule_len = r->dec.rule_len;
 	ev.action = r->action != NULL ? r->action : "drop";
-	if ((err = evlog_write(snap->evlog, &ev)) < 0) {
+	if ((err = evlog_write(snap->evlog, &ev)) == 0)
+		inc(&w->events_written);
+	else {
 		inc(&w->event_errors);
 		if (log_ratelimited(&event_limit, 1, 5, &suppressed))
 			log_warnx("events: %s (%" PRIu64 " suppressed)",
@@ -231,7 +225,7 @@ reload(struct server *srv, char *why, size_t len)
 	struct config *cfg;
 	char err[CONFIG_ERR_LEN];
 
-	cfg = server_load_config(srv->opts->config_path, err, sizeof(err));
+	cfg = config_load(srv->opts->config_path, err, sizeof(err));
 	if (cfg == NULL)
 		goto fail;
 	if ((snap = snapshot_build(cfg, srv->opts->lists_dir, err,
@@ -243,9 +237,11 @@ reload(struct server *srv, char *why, size_t len)
 	    old->fail_open != cfg->fail_open ||
 	    old->queue_max_len != cfg->queue_max_len ||
 	    old->fw_manage != cfg->fw_manage ||
-	    old->fw_backend != cfg->fw_backend)
-		log_warnx("reload: queue and firewall settings take effect "
-		    "at the next start; the rest is in force now");
+	    old->fw_backend != cfg->fw_backend ||
+	    strcmp(old->control_socket, cfg->control_socket) != 0)
+		log_warnx("reload: queue, firewall and control socket "
+		    "settings take effect at the next start; the rest is in "
+		    "force now");
 	if (!srv->opts->debug)
 		log_set_level(cfg->log_level);
 	snapshot_publish(srv->slot, snap);
@@ -267,8 +263,8 @@ fail:
 static void
 print_stats(struct server *srv, struct control_reply *r)
 {
-	uint64_t outcomes[PL_OUTCOME_COUNT] = { 0 }, inj = 0, evf = 0, se = 0;
-	const struct snapshot *snap = snapshot_current(srv->slot);
+	uint64_t outcomes[PL_OUTCOME_COUNT] = { 0 }, inj = 0, evw = 0, evf = 0;
+	uint64_t se = 0;
 	struct queue_stats qs;
 	size_t i, k;
 
@@ -278,6 +274,7 @@ print_stats(struct server *srv, struct control_reply *r)
 		for (k = 0; k < PL_OUTCOME_COUNT; k++)
 			outcomes[k] += get(&w->outcomes[k]);
 		inj += get(&w->inject_errors);
+		evw += get(&w->events_written);
 		evf += get(&w->event_errors);
 		se += get(&w->socket_errors);
 	}
@@ -289,17 +286,18 @@ print_stats(struct server *srv, struct control_reply *r)
 		control_printf(r, "queue%u_packets %" PRIu64 "\n"
 		    "queue%u_verdicts %" PRIu64 "\n"
 		    "queue%u_enobufs %" PRIu64 "\n"
-		    "queue%u_verdict_errors %" PRIu64 "\n",
+		    "queue%u_verdict_errors %" PRIu64 "\n"
+		    "queue%u_bad_messages %" PRIu64 "\n",
 		    queue_num(srv->workers[i].q), qs.packets,
 		    queue_num(srv->workers[i].q), qs.verdicts,
 		    queue_num(srv->workers[i].q), qs.enobufs,
-		    queue_num(srv->workers[i].q), qs.send_errors);
+		    queue_num(srv->workers[i].q), qs.send_errors,
+		    queue_num(srv->workers[i].q), qs.bad_messages);
 	}
 	control_printf(r, "inject_errors %" PRIu64 "\n"
 	    "event_errors %" PRIu64 "\nsocket_errors %" PRIu64 "\n"
 	    "events_written %" PRIu64 "\nreloads %" PRIu64 "\n"
-	    "reload_failures %" PRIu64 "\n", inj, evf, se,
-	    snap->evlog != NULL ? evlog_written(snap->evlog) : 0,
+	    "reload_failures %" PRIu64 "\n", inj, evf, se, evw,
 	    srv->reloads, srv->reload_failures);
 }
 
@@ -335,6 +333,10 @@ on_control(void *arg, int argc, char **argv, struct control_reply *r)
 		if (reload(srv, why, sizeof(why)) < 0)
 			r->failed = true;
 		control_printf(r, "%s", why);
+	} else if (argc > 1 && (strcmp(argv[0], "status") == 0 ||
+	    strcmp(argv[0], "stats") == 0 || strcmp(argv[0], "reload") == 0)) {
+		r->failed = true;
+		control_printf(r, "%s takes no arguments\n", argv[0]);
 	} else {
 		r->failed = true;
 		control_printf(r, "unknown command '%s' (try status, stats, "
@@ -409,8 +411,13 @@ firewall_start(struct server *srv, const struct config *cfg)
 		    "\"auto\"");
 		return -ENOTSUP;
 	}
-	if ((err = firewall_up(&srv->fw, &srv->backend)) < 0)
+	if ((err = firewall_up(&srv->fw, &srv->backend)) < 0) {
+		/* Whatever went up before the failure comes down. */
+		if (firewall_down() < 0)
+			log_warnx("firewall: some rules may be left: "
+			    "safegated -R down removes them");
 		return err;
+	}
 	srv->fw_up = true;
 	log_info("firewall: %s rules up, queue %u-%u%s",
 	    config_backend_name(srv->backend), srv->fw.queue_first,
@@ -471,7 +478,7 @@ server_run(const struct server_opts *opts)
 	memset(&srv, 0, sizeof(srv));
 	srv.opts = opts;
 	srv.started = time(NULL);
-	if ((cfg = server_load_config(opts->config_path, err,
+	if ((cfg = config_load(opts->config_path, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return 1;

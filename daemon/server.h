@@ -2,10 +2,11 @@
  * server.h - safegated's life: start, filter, reload, stop.
  *
  * Start: load the config, build the first snapshot, open the raw sockets
- * and the queues, start one worker thread a queue, put the rules up (the
- * queues are bound first, so nothing queued is ever lost to an unbound
- * queue), open the control socket.  Then the main thread waits for signals
- * (SIGHUP reloads; SIGTERM and SIGINT stop) and control requests.
+ * and the control socket, bind the queues and start one worker thread a
+ * queue, then put the rules up (the queues are bound first, so nothing
+ * queued is ever lost to an unbound queue).  Then the main thread waits for
+ * signals (SIGHUP reloads; SIGTERM and SIGINT stop) and control requests.
+ * A start that fails part-way takes down whatever rules it put up.
  *
  * Stop: the rules come down first, then each worker drains what the kernel
  * already queued, giving every packet its verdict, and only then do the
@@ -24,15 +25,7 @@ struct server_opts {
 	bool		 debug;
 };
 
-struct config;
-
 /* Runs the daemon until it is told to stop.  Returns the exit status. */
 int	server_run(const struct server_opts *);
-
-/*
- * The config safegated runs on: path if given, else CONFIG_DEFAULT_PATH if
- * it exists, else the embedded default.  NULL and "FILE:LINE: why" in err.
- */
-struct config *server_load_config(const char *path, char *err, size_t len);
 
 #endif

@@ -9,7 +9,8 @@
  * Readers use hazard pointers: a worker announces the snapshot it is about
  * to use in its slot, then re-checks that it is still current.  Publishing
  * swaps the pointer, then waits until no slot holds the old snapshot before
- * freeing it.  Workers never block or take a lock on the packet path.
+ * freeing it.  Workers hold a snapshot for one packet, never block on it,
+ * and take no lock to read it.
  */
 #ifndef SG_SNAPSHOT_H
 #define SG_SNAPSHOT_H
@@ -29,7 +30,7 @@ struct evlog;
 struct snapshot {
 	struct config	*cfg;		/* owned */
 	struct domainset *set;		/* owned */
-	struct evlog	*evlog;		/* owned; NULL if events are off */
+	struct evlog	*evlog;		/* owned */
 	uint64_t	 generation;	/* 1 for the first, +1 each reload */
 	size_t		 list_invalid;	/* invalid lines seen while loading */
 };

@@ -159,12 +159,12 @@ Test(config, every_key)
 	    "firewall = { manage = false; backend = \"iptables\"; };\n"
 	    "dns = { block_response = \"address\"; ttl = 86400;\n"
 	    "  block_page = [ \"2001:db8::7\", \"198.51.100.7\" ]; };\n"
-	    "lists_dir = \"lists\";\n"
+	    "lists_dir = \"/lists\";\n"
 	    "lists = ( { category = \"a\"; files = [ \"1\", \"2\" ]; },\n"
 	    "  { category = \"b-2\"; files = [ \"/abs/3\" ]; },\n"
 	    "  { category = \"a\"; files = [ \"4\" ]; } );\n"
 	    "block = [ \"b-2\" ];\n"
-	    "log = { events = \"ev.jsonl\"; level = \"warn\"; };\n"
+	    "log = { events = \"/ev.jsonl\"; level = \"warn\"; };\n"
 	    "control = { socket = \"/tmp/x.sock\"; };\n");
 	cr_expect_eq(cfg->queue_first, 4);
 	cr_expect_eq(cfg->queue_count, 3);
@@ -178,7 +178,7 @@ Test(config, every_key)
 	    "198.51.100.7");
 	cr_expect_str_eq(addr_ntop(&cfg->block.page_v6, buf, sizeof(buf)),
 	    "2001:db8::7");
-	cr_expect_str_eq(cfg->lists_dir, "lists");
+	cr_expect_str_eq(cfg->lists_dir, "/lists");
 	cr_expect_eq(cfg->nlists, 3);
 	cr_expect_eq(cfg->ncategories, 2);
 	cr_expect_eq(cfg->lists[0].category_id, 0);
@@ -189,7 +189,7 @@ Test(config, every_key)
 	cr_expect_str_eq(cfg->lists[0].files[1], "2");
 	cr_expect_eq(cfg->lists[1].line, 7);
 	cr_expect_eq(cfg->block_mask, 2);
-	cr_expect_str_eq(cfg->events_path, "ev.jsonl");
+	cr_expect_str_eq(cfg->events_path, "/ev.jsonl");
 	cr_expect_eq(cfg->log_level, LOG_LEVEL_WARN);
 	cr_expect_str_eq(cfg->control_socket, "/tmp/x.sock");
 	assert_round_trip(cfg);
@@ -248,13 +248,13 @@ Test(config, escapes)
 	char *out;
 
 	cfg = config_load_string("odd\nname", "log = { events = "
-	    "\"a\\x01b\\x7f\\n\\r\\f\\xc3\\xa9\"; };", err, sizeof(err));
+	    "\"/a\\x01b\\x7f\\n\\r\\f\\xc3\\xa9\"; };", err, sizeof(err));
 	cr_assert_not_null(cfg, "%s", err);
-	cr_expect_str_eq(cfg->events_path, "a\001b\177\n\r\f\xc3\xa9");
+	cr_expect_str_eq(cfg->events_path, "/a\001b\177\n\r\f\xc3\xa9");
 	out = print(cfg);
 	cr_expect(strncmp(out, "# safegate configuration (canonical form of "
 	    "odd?name)\n", 53) == 0, "%s", out);
-	cr_expect(strstr(out, "events = \"a\\x01b\\x7f\\n\\r\\f\xc3\xa9\";") !=
+	cr_expect(strstr(out, "events = \"/a\\x01b\\x7f\\n\\r\\f\xc3\xa9\";") !=
 	    NULL, "%s", out);
 	free(out);
 	assert_round_trip(cfg);
@@ -348,6 +348,10 @@ Test(config, errors)
 	    "be \"warn\", \"info\" or \"debug\", not \"error\"");
 	load_fails("log = { events = \"\"; };",
 	    "t.conf:1: log.events must not be empty");
+	load_fails("log = { events = \"e.jsonl\"; };",
+	    "t.conf:1: log.events must be an absolute path (starting with /)");
+	load_fails("lists_dir = \"lists\";",
+	    "t.conf:1: lists_dir must be an absolute path (starting with /)");
 	load_fails("control = { socket = \"x.sock\"; };", "t.conf:1: "
 	    "control.socket must be an absolute path (starting with /)");
 	load_fails("control = 1;",
