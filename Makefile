@@ -42,7 +42,7 @@ UNIT_OBJS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/obj/unit/%.o)
 UNIT	  := $(BUILD)/unit-tests
 TOOLS	  := $(patsubst tests/tools/%.c,$(BUILD)/tools/%,$(wildcard tests/tools/*.c))
 
-.PHONY: all test unit-test config-test e2e-test fuzz bench run install \
+.PHONY: all test unit-test config-test install-test e2e-test fuzz bench run install \
 	uninstall deps clean lists
 
 all: $(PROGS)
@@ -82,13 +82,16 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 # ---------------------------------------------------------------- tests
 # Unit tests run anywhere; the end-to-end tests need root (namespaces,
 # NFQUEUE) and say so.
-test: unit-test config-test e2e-test
+test: unit-test config-test install-test e2e-test
 
 unit-test: $(UNIT)
 	$(UNIT) --jobs 2
 
 config-test: $(PROGS)
 	tests/config/run.sh $(BUILD)
+
+install-test: $(PROGS)
+	tests/install.sh $(BUILD)
 
 e2e-test: $(PROGS) $(TOOLS)
 	tests/e2e/run.sh $(BUILD)
