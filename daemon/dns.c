@@ -1,5 +1,5 @@
 /*
- * dns.c - DNS message parsing (the hot path) and blocked answers (ldns).
+ * dns.c - DNS message parsing (the hot path) and blocked answers.
  *
  * The parser walks the whole message once through a cursor and copies out
  * only the question names.  A name is read label by label; a compression
@@ -9,17 +9,17 @@
  * holds it, so each jump goes backwards and no chain can loop; the pointer
  * count is capped as well, as Unbound does.
  *
- * The answer builder hands ldns only the header and the question section
- * (with the other counts zeroed), so records ldns would not parse, such as
- * odd additional data that dns_parse() skips without reading, never stop a
- * blocked query from being answered.
+ * The answer builder reads only the header and the question section again,
+ * so records after them (odd additional data that dns_parse() skips
+ * without reading) never stop a blocked query from being answered.  It
+ * writes the answer directly, with no allocation: it is on the path of
+ * every blocked query.  The tests and the fuzzer read every answer back
+ * with ldns, an independent DNS implementation.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <ldns/ldns.h>
 
 #include "cursor.h"
 #include "dns.h"
@@ -29,11 +29,6 @@
 #define DNS_PTR_BITS		0xc0	/* a compression pointer's top bits */
 #define DNS_UDP_MIN		512	/* what any client accepts */
 #define DNS_UDP_MAX		1232	/* what we advertise and send at most */
-
-/* The longest question on the wire: labels, a pointer, type and class. */
-#define DNS_WIRE_Q_MAX		(DNS_NAME_MAX + 1 + 4)
-#define DNS_WIRE_QS_MAX		(DNS_HDR_LEN + DNS_MAX_QUESTIONS * \
-				    DNS_WIRE_Q_MAX)
 
 #define DNS_SOA_MNAME		"safegate.invalid."
 #define DNS_SOA_RNAME		"hostmaster.safegate.invalid."
@@ -45,11 +40,13 @@
 /*
  * Reads the name at c's position and leaves c just past it.  When out is
  * not NULL the name is written there as lower-case text (DNS_TEXT_MAX + 1
- * bytes at most, NUL-terminated).  Returns the name's uncompressed wire
- * length (1 for the root), or 0 with c->err set.
+ * bytes at most, NUL-terminated).  When wout is not NULL the name is
+ * written there uncompressed, in wire form and its own case (DNS_NAME_MAX
+ * bytes at most).  Returns the name's uncompressed wire length (1 for the
+ * root), or 0 with c->err set.
  */
 static size_t
-dns_name(struct cursor *c, char *out)
+dns_name(struct cursor *c, char *out, uint8_t *wout)
 {
 	struct cursor	 jc, *r = c;
 	const uint8_t	*label;
@@ -86,6 +83,8 @@ dns_name(struct cursor *c, char *out)
 			break;
 		}
 		if (b == 0) {
+			if (wout != NULL)
+				wout[wire] = 0;
 			wire++;
 			break;
 		}
@@ -96,6 +95,10 @@ dns_name(struct cursor *c, char *out)
 		}
 		if ((label = cursor_bytes(r, b)) == NULL)
 			break;
+		if (wout != NULL) {
+			wout[wire] = b;
+			memcpy(wout + wire + 1, label, b);
+		}
 		if (out != NULL) {
 			if (wire > 0)
 				out[tlen++] = '.';
@@ -160,7 +163,7 @@ dns_parse(struct dns_msg *msg, const void *buf, size_t len)
 		return SG_ELIMIT;
 	for (i = 0; i < msg->qdcount; i++) {
 		q = &msg->q[i];
-		wire = dns_name(&c, q->name);
+		wire = dns_name(&c, q->name, NULL);
 		q->qtype = cursor_u16(&c);
 		q->qclass = cursor_u16(&c);
 		if (c.err != 0)
@@ -173,7 +176,7 @@ dns_parse(struct dns_msg *msg, const void *buf, size_t len)
 		if (!dns_fits(&c, 0, nrr))
 			return SG_ETRUNC;
 		for (i = 0; i < count[s]; i++) {
-			wire = dns_name(&c, NULL);
+			wire = dns_name(&c, NULL, NULL);
 			type = cursor_u16(&c);
 			class = cursor_u16(&c);
 			(void)cursor_u32(&c);	/* ttl */
@@ -197,188 +200,118 @@ dns_parse(struct dns_msg *msg, const void *buf, size_t len)
 
 /* ---------------------------------------------------------------- answers */
 
+/*
+ * The answer is written straight into the caller's buffer.  Its sizes are
+ * worked out first, so what is written always fits; writes go through a
+ * small writer that refuses to pass the end all the same.
+ */
+struct dns_writer {
+	uint8_t		*p;
+	size_t		 len, cap;
+	bool		 overflow;
+};
+
+static void
+dns_put(struct dns_writer *w, const void *src, size_t n)
+{
+	if (w->overflow || n > w->cap - w->len) {
+		w->overflow = true;
+		return;
+	}
+	memcpy(w->p + w->len, src, n);
+	w->len += n;
+}
+
+static void
+dns_put16(struct dns_writer *w, uint16_t v)
+{
+	uint8_t b[2] = { (uint8_t)(v >> 8), (uint8_t)v };
+
+	dns_put(w, b, 2);
+}
+
+static void
+dns_put32(struct dns_writer *w, uint32_t v)
+{
+	dns_put16(w, (uint16_t)(v >> 16));
+	dns_put16(w, (uint16_t)v);
+}
+
 enum dns_outcome {
 	DNS_ANSWER,	/* address records */
 	DNS_NODATA,	/* NOERROR, no records, SOA */
 	DNS_NXDOMAIN,	/* NXDOMAIN, SOA */
 };
 
-static int
-dns_ldns_err(ldns_status st)
-{
-	return st == LDNS_STATUS_MEM_ERR ? -ENOMEM : SG_EMALFORMED;
-}
+/* The SOA's names, in wire form: mname, then rname's own label, which
+ * points back at mname ("hostmaster" + "safegate.invalid."). */
+static const uint8_t dns_soa_mname[] = "\010safegate\007invalid";	/* + 0 */
+static const uint8_t dns_soa_rlabel[] = "\012hostmaster";
+#define DNS_SOA_MNAME_LEN	(sizeof(dns_soa_mname))		/* with 0 */
+#define DNS_SOA_RNAME_LEN	(sizeof(dns_soa_rlabel) - 1 + 2)
+#define DNS_SOA_RDLEN(first)	((first) ? DNS_SOA_MNAME_LEN + \
+				    DNS_SOA_RNAME_LEN + 20 : 2 + 2 + 20)
+#define DNS_OPT_LEN		11
 
-/* A new record of the given type owned by a copy of owner, class IN. */
-static ldns_rr *
-dns_rr_new(const ldns_rdf *owner, ldns_rr_type type, uint32_t ttl)
-{
-	ldns_rr		*rr;
-	ldns_rdf	*o;
-
-	if ((rr = ldns_rr_new()) == NULL)
-		return NULL;
-	if ((o = ldns_rdf_clone(owner)) == NULL) {
-		ldns_rr_free(rr);
-		return NULL;
-	}
-	ldns_rr_set_owner(rr, o);
-	ldns_rr_set_type(rr, type);
-	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_set_ttl(rr, ttl);
-	return rr;
-}
-
-/* Appends rdf to rr; takes rdf, and frees it if that fails. */
-static bool
-dns_rr_add(ldns_rr *rr, ldns_rdf *rdf)
-{
-	if (rdf == NULL)
-		return false;
-	if (!ldns_rr_push_rdf(rr, rdf)) {
-		ldns_rdf_deep_free(rdf);
-		return false;
-	}
-	return true;
-}
-
-/* Adds rr to a section of p; takes rr, and frees it if that fails. */
-static int
-dns_push(ldns_pkt *p, ldns_pkt_section section, ldns_rr *rr)
-{
-	if (rr == NULL)
-		return -ENOMEM;
-	if (!ldns_pkt_push_rr(p, section, rr)) {
-		ldns_rr_free(rr);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-static int
-dns_push_addr(ldns_pkt *p, const ldns_rdf *owner, const struct sg_addr *a,
-    uint32_t ttl)
-{
-	ldns_rr		*rr;
-	bool		 v4 = a->family == AF_INET;
-
-	rr = dns_rr_new(owner, v4 ? LDNS_RR_TYPE_A : LDNS_RR_TYPE_AAAA, ttl);
-	if (rr == NULL)
-		return -ENOMEM;
-	if (!dns_rr_add(rr, ldns_rdf_new_frm_data(v4 ? LDNS_RDF_TYPE_A :
-	    LDNS_RDF_TYPE_AAAA, addr_len(a), a->u.b))) {
-		ldns_rr_free(rr);
-		return -ENOMEM;
-	}
-	return dns_push(p, LDNS_SECTION_ANSWER, rr);
-}
-
-/* The negative-answer SOA: owned by the queried name, minimum = TTL = ttl. */
-static int
-dns_push_soa(ldns_pkt *p, const ldns_rdf *owner, uint32_t ttl)
-{
-	ldns_rr		*rr;
-	bool		 ok;
-
-	if ((rr = dns_rr_new(owner, LDNS_RR_TYPE_SOA, ttl)) == NULL)
-		return -ENOMEM;
-	ok = dns_rr_add(rr, ldns_dname_new_frm_str(DNS_SOA_MNAME)) &&
-	    dns_rr_add(rr, ldns_dname_new_frm_str(DNS_SOA_RNAME)) &&
-	    dns_rr_add(rr, ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32,
-	    DNS_SOA_SERIAL)) &&
-	    dns_rr_add(rr, ldns_native2rdf_int32(LDNS_RDF_TYPE_PERIOD,
-	    DNS_SOA_REFRESH)) &&
-	    dns_rr_add(rr, ldns_native2rdf_int32(LDNS_RDF_TYPE_PERIOD,
-	    DNS_SOA_RETRY)) &&
-	    dns_rr_add(rr, ldns_native2rdf_int32(LDNS_RDF_TYPE_PERIOD,
-	    DNS_SOA_EXPIRE)) &&
-	    dns_rr_add(rr, ldns_native2rdf_int32(LDNS_RDF_TYPE_PERIOD, ttl));
-	if (!ok) {
-		ldns_rr_free(rr);
-		return -ENOMEM;
-	}
-	return dns_push(p, LDNS_SECTION_AUTHORITY, rr);
-}
+struct dns_qplan {
+	uint8_t			 name[DNS_NAME_MAX];	/* uncompressed */
+	size_t			 name_len;
+	uint16_t		 qtype, qclass;
+	uint16_t		 offset;	/* of the name in the answer */
+	bool			 root;
+	enum dns_outcome	 outcome;
+	const struct sg_addr	*v4, *v6;
+};
 
 static const struct sg_addr dns_null_v4 = { .family = AF_INET };
 static const struct sg_addr dns_null_v6 = { .family = AF_INET6 };
 
-/*
- * Answers one question into p, following the table in dns.h.  The type and
- * class come from the question as ldns read it, so the records always match
- * the question echoed.  Only class IN gets addresses; another class is
- * answered as an unknown type.
- */
-static int
-dns_answer_one(ldns_pkt *p, const ldns_rr *q,
-    const struct dns_block_spec *spec, enum dns_outcome *outcome)
+/* Decides one question's answer, following the table in dns.h. */
+static void
+dns_plan_one(const struct dns_question *q, const struct dns_block_spec *spec,
+    struct dns_qplan *pl)
 {
-	const ldns_rdf		*owner = ldns_rr_owner(q);
-	uint16_t		 qtype = (uint16_t)ldns_rr_get_type(q);
-	const struct sg_addr	*v4 = NULL, *v6 = NULL;
-	int			 rv = 0;
-
-	*outcome = DNS_NXDOMAIN;
-	if (spec->mode == DNS_BLOCK_NXDOMAIN ||
-	    ldns_rr_get_class(q) != LDNS_RR_CLASS_IN)
-		return dns_push_soa(p, owner, spec->ttl);
-
-	switch (qtype) {
+	pl->v4 = pl->v6 = NULL;
+	pl->outcome = DNS_NXDOMAIN;
+	if (spec->mode == DNS_BLOCK_NXDOMAIN || q->qclass != DNS_C_IN)
+		return;
+	switch (q->qtype) {
 	case DNS_T_A:
 	case DNS_T_AAAA:
 	case DNS_T_ANY:
 		if (spec->mode == DNS_BLOCK_NULL) {
-			v4 = &dns_null_v4;
-			v6 = &dns_null_v6;
+			pl->v4 = &dns_null_v4;
+			pl->v6 = &dns_null_v6;
 		} else {
 			if (spec->page_v4.family == AF_INET)
-				v4 = &spec->page_v4;
+				pl->v4 = &spec->page_v4;
 			if (spec->page_v6.family == AF_INET6)
-				v6 = &spec->page_v6;
+				pl->v6 = &spec->page_v6;
 		}
-		if (qtype == DNS_T_A)
-			v6 = NULL;
-		if (qtype == DNS_T_AAAA)
-			v4 = NULL;
+		if (q->qtype == DNS_T_A)
+			pl->v6 = NULL;
+		if (q->qtype == DNS_T_AAAA)
+			pl->v4 = NULL;
+		pl->outcome = pl->v4 != NULL || pl->v6 != NULL ? DNS_ANSWER :
+		    DNS_NODATA;
 		break;
 	case DNS_T_HTTPS:
 	case DNS_T_SVCB:
 	case DNS_T_CNAME:
+		pl->outcome = DNS_NODATA;
 		break;
-	default:
-		return dns_push_soa(p, owner, spec->ttl);
 	}
-	if (v4 == NULL && v6 == NULL) {
-		*outcome = DNS_NODATA;
-		return dns_push_soa(p, owner, spec->ttl);
-	}
-	*outcome = DNS_ANSWER;
-	if (v4 != NULL)
-		rv = dns_push_addr(p, owner, v4, spec->ttl);
-	if (rv == 0 && v6 != NULL)
-		rv = dns_push_addr(p, owner, v6, spec->ttl);
-	return rv;
-}
-
-/* Drops the authority section (the SOAs) of p. */
-static void
-dns_drop_authority(ldns_pkt *p)
-{
-	ldns_rr	*rr;
-
-	while ((rr = ldns_rr_list_pop_rr(ldns_pkt_authority(p))) != NULL)
-		ldns_rr_free(rr);
-	ldns_pkt_set_nscount(p, 0);
 }
 
 /*
- * Copies the header and the question section of query into buf with the
- * record counts zeroed, and sets *len.  The questions' pointers can only
- * point backwards, so the copy is self-contained.
+ * Reads the questions of query again, each name uncompressed and in its
+ * own case, for the answer to echo.  A question's name may point anywhere
+ * before it, even at bytes past the question section, so copying the
+ * section as it stands could change a name: it is written out whole.
  */
 static int
-dns_questions(const uint8_t *query, size_t qlen, const struct dns_msg *msg,
-    uint8_t *buf, size_t cap, size_t *len)
+dns_question_copy(const uint8_t *query, size_t qlen,
+    const struct dns_msg *msg, struct dns_qplan *plan)
 {
 	struct cursor	 c;
 	unsigned	 i;
@@ -389,18 +322,73 @@ dns_questions(const uint8_t *query, size_t qlen, const struct dns_msg *msg,
 		cursor_fail(&c, SG_EMALFORMED);
 	cursor_seek(&c, DNS_HDR_LEN);
 	for (i = 0; i < msg->nquestions; i++) {
-		(void)dns_name(&c, NULL);
-		cursor_skip(&c, 4);	/* type, class */
+		plan[i].name_len = dns_name(&c, NULL, plan[i].name);
+		plan[i].root = plan[i].name_len == 1;
+		plan[i].qtype = cursor_u16(&c);
+		plan[i].qclass = cursor_u16(&c);
 	}
-	if (c.err != 0)
-		return c.err;
-	if (c.pos > cap)
-		return SG_ELIMIT;
-	*len = c.pos;
-	cursor_seek(&c, 0);
-	cursor_copy(&c, buf, *len);
-	memset(buf + 6, 0, 6);	/* ancount, nscount, arcount */
 	return c.err;
+}
+
+/* The owner of a record: a pointer to the question's name, or the root. */
+static void
+dns_put_owner(struct dns_writer *w, const struct dns_qplan *pl)
+{
+	uint8_t root = 0;
+
+	if (pl->root)
+		dns_put(w, &root, 1);
+	else
+		dns_put16(w, (uint16_t)(0xc000 | pl->offset));
+}
+
+static void
+dns_put_addr(struct dns_writer *w, const struct dns_qplan *pl,
+    const struct sg_addr *a, uint32_t ttl)
+{
+	dns_put_owner(w, pl);
+	dns_put16(w, a->family == AF_INET ? DNS_T_A : DNS_T_AAAA);
+	dns_put16(w, DNS_C_IN);
+	dns_put32(w, ttl);
+	dns_put16(w, (uint16_t)addr_len(a));
+	dns_put(w, a->u.b, addr_len(a));
+}
+
+/* The negative-answer SOA; the first one carries the names in full, later
+ * ones point at them. */
+static void
+dns_put_soa(struct dns_writer *w, const struct dns_qplan *pl, uint32_t ttl,
+    size_t *mname_at)
+{
+	bool first = *mname_at == 0;
+
+	dns_put_owner(w, pl);
+	dns_put16(w, DNS_T_SOA);
+	dns_put16(w, DNS_C_IN);
+	dns_put32(w, ttl);
+	dns_put16(w, (uint16_t)DNS_SOA_RDLEN(first));
+	if (first) {
+		*mname_at = w->len;
+		dns_put(w, dns_soa_mname, DNS_SOA_MNAME_LEN);
+		dns_put(w, dns_soa_rlabel, sizeof(dns_soa_rlabel) - 1);
+		dns_put16(w, (uint16_t)(0xc000 | *mname_at));
+	} else {
+		dns_put16(w, (uint16_t)(0xc000 | *mname_at));
+		dns_put16(w, (uint16_t)(0xc000 | (*mname_at +
+		    DNS_SOA_MNAME_LEN)));
+	}
+	dns_put32(w, DNS_SOA_SERIAL);
+	dns_put32(w, DNS_SOA_REFRESH);
+	dns_put32(w, DNS_SOA_RETRY);
+	dns_put32(w, DNS_SOA_EXPIRE);
+	dns_put32(w, ttl);
+}
+
+/* Bytes of one record whose owner is the question's name. */
+static size_t
+dns_owner_len(const struct dns_qplan *pl)
+{
+	return pl->root ? 1 : 2;
 }
 
 int
@@ -408,98 +396,95 @@ dns_build_block(const uint8_t *query, size_t qlen, const struct dns_msg *msg,
     const struct dns_block_spec *spec, uint8_t *out, size_t cap,
     size_t *outlen)
 {
-	uint8_t			 qbuf[DNS_WIRE_QS_MAX];
-	ldns_pkt		*qp = NULL, *rp = NULL;
-	ldns_rr_list		*qs;
-	ldns_rr			*qrr;
-	uint8_t			*wire = NULL;
-	size_t			 qbuflen, wlen = 0, limit;
-	enum dns_outcome	 outcome;
-	bool			 nx;
-	unsigned		 i;
-	ldns_status		 st;
+	struct dns_qplan	 plan[DNS_MAX_QUESTIONS];
+	struct dns_writer	 w;
+	size_t			 qend = DNS_HDR_LEN, ans = 0, soa = 0, opt;
+	size_t			 limit, mname_at;
+	unsigned		 i, nan = 0, nns = 0;
+	bool			 nx, with_soa;
 	int			 rv;
 
 	if (query == NULL || msg == NULL || spec == NULL || out == NULL ||
 	    outlen == NULL || msg->nquestions > DNS_MAX_QUESTIONS)
 		return -EINVAL;
-	rv = dns_questions(query, qlen, msg, qbuf, sizeof(qbuf), &qbuflen);
-	if (rv != 0)
+	if ((rv = dns_question_copy(query, qlen, msg, plan)) != 0)
 		return rv;
-	if ((st = ldns_wire2pkt(&qp, qbuf, qbuflen)) != LDNS_STATUS_OK) {
-		qp = NULL;
-		rv = dns_ldns_err(st);
-		goto done;
-	}
-	qs = ldns_pkt_question(qp);
-	if (qs == NULL || ldns_rr_list_rr_count(qs) != msg->nquestions) {
-		rv = SG_EMALFORMED;
-		goto done;
-	}
-	if ((rp = ldns_pkt_new()) == NULL) {
-		rv = -ENOMEM;
-		goto done;
-	}
-	ldns_pkt_set_id(rp, msg->id);
-	ldns_pkt_set_opcode(rp, (ldns_pkt_opcode)(msg->opcode & 0xf));
-	ldns_pkt_set_rd(rp, msg->rd);
-	ldns_pkt_set_qr(rp, true);
-	ldns_pkt_set_aa(rp, true);
-	ldns_pkt_set_ra(rp, true);
 
+	/* Plan every record, and its size, before writing anything. */
 	nx = spec->mode == DNS_BLOCK_NXDOMAIN;
 	for (i = 0; i < msg->nquestions; i++) {
-		qrr = ldns_rr_list_rr(qs, i);
-		rv = dns_push(rp, LDNS_SECTION_QUESTION, ldns_rr_clone(qrr));
-		if (rv != 0)
-			goto done;
-		rv = dns_answer_one(rp, qrr, spec, &outcome);
-		if (rv != 0)
-			goto done;
-		if (outcome == DNS_NXDOMAIN)
+		dns_plan_one(&msg->q[i], spec, &plan[i]);
+		plan[i].offset = (uint16_t)qend;
+		qend += plan[i].name_len + 4;
+		if (plan[i].outcome == DNS_NXDOMAIN)
 			nx = true;
+		if (plan[i].v4 != NULL) {
+			ans += dns_owner_len(&plan[i]) + 10 + 4;
+			nan++;
+		}
+		if (plan[i].v6 != NULL) {
+			ans += dns_owner_len(&plan[i]) + 10 + 16;
+			nan++;
+		}
+		if (plan[i].outcome != DNS_ANSWER) {
+			soa += dns_owner_len(&plan[i]) + 10 +
+			    DNS_SOA_RDLEN(nns == 0);
+			nns++;
+		}
 	}
-	ldns_pkt_set_rcode(rp, nx ? DNS_RCODE_NXDOMAIN : DNS_RCODE_NOERROR);
-	if (msg->has_edns) {
-		ldns_pkt_set_edns_udp_size(rp, DNS_UDP_MAX);
-		ldns_pkt_set_edns_do(rp, false);
-	}
-
+	opt = msg->has_edns ? DNS_OPT_LEN : 0;
 	limit = DNS_UDP_MIN;
 	if (msg->has_edns && msg->edns_udp_size > limit)
 		limit = msg->edns_udp_size < DNS_UDP_MAX ?
 		    msg->edns_udp_size : DNS_UDP_MAX;
 	if (cap < limit)
 		limit = cap;
+	/* Negative caching is worth less than an answer: the SOAs go
+	 * first when the answer would not fit. */
+	with_soa = qend + ans + soa + opt <= limit;
+	if (!with_soa && qend + ans + opt > limit)
+		return SG_ELIMIT;
 
-	if ((st = ldns_pkt2wire(&wire, rp, &wlen)) != LDNS_STATUS_OK) {
-		wire = NULL;
-		rv = dns_ldns_err(st);
-		goto done;
+	w.p = out;
+	w.len = 0;
+	w.cap = limit;
+	w.overflow = false;
+	dns_put16(&w, msg->id);
+	dns_put16(&w, (uint16_t)(0x8000 | (msg->opcode & 0xf) << 11 |
+	    0x0400 | (msg->rd ? 0x0100 : 0) | 0x0080 |
+	    (nx ? DNS_RCODE_NXDOMAIN : DNS_RCODE_NOERROR)));
+	dns_put16(&w, (uint16_t)msg->nquestions);
+	dns_put16(&w, (uint16_t)nan);
+	dns_put16(&w, (uint16_t)(with_soa ? nns : 0));
+	dns_put16(&w, msg->has_edns ? 1 : 0);
+	for (i = 0; i < msg->nquestions; i++) {
+		dns_put(&w, plan[i].name, plan[i].name_len);
+		dns_put16(&w, plan[i].qtype);
+		dns_put16(&w, plan[i].qclass);
 	}
-	if (wlen > limit && ldns_pkt_nscount(rp) > 0) {
-		/* Negative caching is worth less than an answer. */
-		free(wire);
-		dns_drop_authority(rp);
-		st = ldns_pkt2wire(&wire, rp, &wlen);
-		if (st != LDNS_STATUS_OK) {
-			wire = NULL;
-			rv = dns_ldns_err(st);
-			goto done;
-		}
+	for (i = 0; i < msg->nquestions; i++) {
+		if (plan[i].v4 != NULL)
+			dns_put_addr(&w, &plan[i], plan[i].v4, spec->ttl);
+		if (plan[i].v6 != NULL)
+			dns_put_addr(&w, &plan[i], plan[i].v6, spec->ttl);
 	}
-	if (wlen > limit) {
-		rv = SG_ELIMIT;
-		goto done;
+	mname_at = 0;
+	for (i = 0; with_soa && i < msg->nquestions; i++)
+		if (plan[i].outcome != DNS_ANSWER)
+			dns_put_soa(&w, &plan[i], spec->ttl, &mname_at);
+	if (msg->has_edns) {
+		uint8_t root = 0;
+
+		dns_put(&w, &root, 1);
+		dns_put16(&w, DNS_T_OPT);
+		dns_put16(&w, DNS_UDP_MAX);	/* our UDP size */
+		dns_put32(&w, 0);		/* rcode, version, DO clear */
+		dns_put16(&w, 0);
 	}
-	memcpy(out, wire, wlen);
-	*outlen = wlen;
-	rv = 0;
-done:
-	free(wire);
-	ldns_pkt_free(rp);
-	ldns_pkt_free(qp);
-	return rv;
+	if (w.overflow)
+		return SG_ELIMIT;	/* the plan above makes this unreachable */
+	*outlen = w.len;
+	return 0;
 }
 
 const char *

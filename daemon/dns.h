@@ -17,8 +17,9 @@
  * make the name match more list entries, never fewer.  Names are copied into
  * struct dns_msg, which owns them.
  *
- * dns_build_block() uses ldns to build the forged answer for a blocked query.
- * It is only on the blocking path.
+ * dns_build_block() writes the forged answer for a blocked query straight
+ * into the caller's buffer, with no allocation.  The tests and fuzzers read
+ * every answer back with ldns, an independent implementation.
  */
 #ifndef SG_DNS_H
 #define SG_DNS_H
@@ -134,10 +135,10 @@ struct dns_block_spec {
  * without EDNS, else the advertised size clamped to [512, 1232]; nor cap.
  * If it would, the SOAs are dropped; if it still would, SG_ELIMIT.
  * `query` must be a message that dns_parse() accepted as `msg`; only its
- * header and questions are read again (records after them are not given to
- * ldns).  Returns 0 and sets *outlen, or a negative sg_err (-EINVAL,
- * -ENOMEM, SG_EMALFORMED, SG_ETRUNC, SG_ELIMIT).  Allocates through ldns
- * and frees everything before it returns.
+ * header and questions are read again.  Names in the answer point at the
+ * question (compression); the SOAs share one copy of their names.
+ * Returns 0 and sets *outlen, or a negative sg_err (-EINVAL, SG_EMALFORMED,
+ * SG_ETRUNC, SG_ELIMIT).  Allocates nothing.
  */
 int	dns_build_block(const uint8_t *query, size_t qlen,
 	    const struct dns_msg *msg, const struct dns_block_spec *spec,

@@ -928,6 +928,59 @@ Test(dns_build, multiple_questions)
 	ldns_pkt_free(p);
 }
 
+/* Later SOAs point at the first one's names; each must still read whole. */
+Test(dns_build, several_soas_share_their_names)
+{
+	struct dns_block_spec spec = mkspec(S_NX);
+	struct wire q;
+	ldns_pkt *p;
+	size_t len;
+
+	w_hdr(&q, 9, F_RD, 3, 0, 0, 0);
+	w_q(&q, "a.example", DNS_T_A, DNS_C_IN);
+	w_q(&q, "B.Example", DNS_T_MX, DNS_C_IN);
+	w_q(&q, "", DNS_T_A, DNS_C_IN);
+	p = answer(&q, &spec, 512, &len);
+	cr_assert_eq(ldns_pkt_get_rcode(p), LDNS_RCODE_NXDOMAIN);
+	cr_assert_eq(ldns_pkt_nscount(p), 3);
+	check_soa(ldns_rr_list_rr(ldns_pkt_authority(p), 0), "a.example.");
+	check_soa(ldns_rr_list_rr(ldns_pkt_authority(p), 1), "B.Example.");
+	check_soa(ldns_rr_list_rr(ldns_pkt_authority(p), 2), ".");
+	ldns_pkt_free(p);
+}
+
+/*
+ * Found by fuzz_dns: question 2's name points into question 1's class
+ * field and runs on past the question section, into bytes the parser
+ * otherwise ignores.  Copying the section as it stood changed that name in
+ * the answer; the answer must echo every name as the query meant it.
+ */
+Test(dns_build, regression_pointer_past_questions)
+{
+	static const uint8_t q[] = {
+		0x85, 0xef, 0x00, 0x80, 0x00, 0x04, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x00, 0x00, 0x2b, 0x00, 0x01, 0xc0, 0x10, 0x00,
+		0x01, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x00, 0x0c, 0x00, 0x00, 0x00,
+	};
+	struct dns_block_spec spec = mkspec(S_NX);
+	struct dns_msg m, back;
+	uint8_t out[512];
+	size_t len;
+	unsigned i;
+
+	cr_assert_eq(dns_parse(&m, q, sizeof(q)), 0);
+	cr_assert_eq(m.nquestions, 4);
+	cr_assert_eq(dns_build_block(q, sizeof(q), &m, &spec, out,
+	    sizeof(out), &len), 0);
+	cr_assert_eq(dns_parse(&back, out, len), 0);
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(back.q[i].name_len, m.q[i].name_len, "q %u", i);
+		cr_assert_eq(memcmp(back.q[i].name, m.q[i].name,
+		    m.q[i].name_len), 0, "q %u", i);
+	}
+}
+
 Test(dns_build, no_question)
 {
 	struct dns_block_spec spec = mkspec(S_NX);
