@@ -3,9 +3,7 @@
  * only; building writes into the caller's buffer, whose size we check first.
  */
 #include <netinet/in.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "cursor.h"
 #include "packet.h"
@@ -232,7 +230,6 @@ static int
 build_ip(uint8_t *out, size_t cap, const struct sg_addr *src,
     const struct sg_addr *dst, uint8_t proto, size_t l4len, uint32_t *pseudo)
 {
-	uint16_t id;
 	size_t alen;
 	uint8_t ph[4];
 
@@ -243,12 +240,11 @@ build_ip(uint8_t *out, size_t cap, const struct sg_addr *src,
 	if (src->family == AF_INET) {
 		if (cap < 20 || l4len > cap - 20 || l4len > 65535 - 20)
 			return SG_ELIMIT;
-		if (getrandom(&id, sizeof(id), GRND_NONBLOCK) != sizeof(id))
-			id = (uint16_t)random();
 		memset(out, 0, 20);
 		out[0] = 0x45;
 		put16(out + 2, (uint16_t)(20 + l4len));
-		put16(out + 4, id);
+		/* id 0: the kernel picks one as it sends (raw(7)); with DF
+		 * set it is never used for reassembly anyway. */
 		put16(out + 6, IP4_DF);
 		out[8] = 64;
 		out[9] = proto;

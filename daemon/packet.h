@@ -58,7 +58,8 @@ int	packet_parse(struct packet *, const void *buf, size_t len) SG_WUR;
 /*
  * Builds an IP + UDP packet from src:sport to dst:dport carrying payload,
  * with the UDP checksum (and the IPv4 header checksum) filled in.  IPv4 gets
- * DF and a random id; IPv6 a zero flow label.  Returns the packet's length,
+ * DF and id 0, which the kernel replaces as it sends; IPv6 a zero flow
+ * label.  Returns the packet's length,
  * or SG_ELIMIT if it would not fit in cap, or SG_EMALFORMED if the
  * addresses' families differ.
  */
