@@ -61,7 +61,19 @@ addr_len(const struct sg_addr *a)
 const char *
 mac_ntop(const uint8_t mac[6], char *buf, size_t len)
 {
-	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1],
-	    mac[2], mac[3], mac[4], mac[5]);
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	/* No printf: events are formatted on the packet path. */
+	if (len < MAC_STRLEN) {
+		if (len > 0)
+			buf[0] = '\0';
+		return buf;
+	}
+	for (i = 0; i < 6; i++) {
+		buf[i * 3] = hex[mac[i] >> 4];
+		buf[i * 3 + 1] = hex[mac[i] & 15];
+		buf[i * 3 + 2] = i < 5 ? ':' : '\0';
+	}
 	return buf;
 }

@@ -74,21 +74,46 @@ jb_quoted(struct jbuf *b, const char *s, size_t n)
 	jb_raw(b, "\"", 1);
 }
 
+/* ".uuuuuuZ\"" - without printf: events are formatted on the packet path. */
+static void
+frac_usec(long nsec, char out[10])
+{
+	long us = nsec / 1000;
+	int i;
+
+	if (us < 0 || us > 999999)
+		us = 0;
+	out[0] = '.';
+	for (i = 6; i >= 1; i--) {
+		out[i] = (char)('0' + us % 10);
+		us /= 10;
+	}
+	out[7] = 'Z';
+	out[8] = '"';
+	out[9] = '\0';
+}
+
 int
 evlog_format(const struct event *ev, char *buf, size_t len)
 {
 	struct jbuf b = { buf, 0, len, len == 0 };
+	/* The second changes far less often than events come. */
+	static __thread time_t cached_sec = -1;
+	static __thread char cached[32];
 	char tmp[64], addr[ADDR_STRLEN];
 	struct tm tm;
 	time_t t = ev->ts.tv_sec;
 	bool first = true;
 	size_t i;
 
-	gmtime_r(&t, &tm);
-	strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (t != cached_sec) {
+		gmtime_r(&t, &tm);
+		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = t;
+	}
 	jb_str(&b, "{\"ts\":\"");
-	jb_str(&b, tmp);
-	snprintf(tmp, sizeof(tmp), ".%06ldZ\"", ev->ts.tv_nsec / 1000);
+	jb_str(&b, cached);
+	frac_usec(ev->ts.tv_nsec, tmp);
 	jb_str(&b, tmp);
 	jb_str(&b, ",\"kind\":");
 	jb_quoted(&b, ev->kind, strlen(ev->kind));
@@ -190,22 +215,28 @@ int
 evlog_write(struct evlog *ev, const struct event *e)
 {
 	char line[EVLOG_LINE_MAX];
-	ssize_t n;
 	int len;
 
-	len = evlog_format(e, line, sizeof(line));
-	if (len < 0) {
+	if ((len = evlog_format(e, line, sizeof(line))) < 0) {
 		__atomic_add_fetch(&ev->failed, 1, __ATOMIC_RELAXED);
 		return len;
 	}
+	return evlog_append(ev, line, (size_t)len, 1);
+}
+
+int
+evlog_append(struct evlog *ev, const char *lines, size_t len, unsigned nlines)
+{
+	ssize_t n;
+
 	do
-		n = write(ev->fd, line, (size_t)len);
+		n = write(ev->fd, lines, len);
 	while (n == -1 && errno == EINTR);
-	if (n != len) {
-		__atomic_add_fetch(&ev->failed, 1, __ATOMIC_RELAXED);
+	if (n < 0 || (size_t)n != len) {
+		__atomic_add_fetch(&ev->failed, nlines, __ATOMIC_RELAXED);
 		return n == -1 ? -errno : -EIO;
 	}
-	__atomic_add_fetch(&ev->written, 1, __ATOMIC_RELAXED);
+	__atomic_add_fetch(&ev->written, nlines, __ATOMIC_RELAXED);
 	return 0;
 }
 

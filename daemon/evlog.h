@@ -3,9 +3,9 @@
  *
  * Only metadata is ever written: time, client address and MAC, the name
  * asked for, its type, the categories that blocked it, the rule that
- * matched and the action taken.  Never a payload.  Each event is one
- * write() of one whole line to a file opened O_APPEND, so lines from
- * several worker threads never interleave.
+ * matched and the action taken.  Never a payload.  Whole lines (one event,
+ * or a worker's batch of them) go out in one write() to a file opened
+ * O_APPEND, so lines from several worker threads never interleave.
  *
  * (The hash chain, rotation and retention of the safeguarding record build
  * on this file format later; every line is already a complete JSON object.)
@@ -53,6 +53,14 @@ int	evlog_format(const struct event *, char *buf, size_t len) SG_WUR;
 
 /* Appends one event.  0 or -errno; failures are also counted. */
 int	evlog_write(struct evlog *, const struct event *) SG_WUR;
+
+/*
+ * Appends lines already formatted with evlog_format(), in one write(), so
+ * a batch of events costs one system call and never interleaves with
+ * another thread's.  0 or -errno.
+ */
+int	evlog_append(struct evlog *, const char *lines, size_t len,
+	    unsigned nlines) SG_WUR;
 
 uint64_t evlog_written(const struct evlog *);
 uint64_t evlog_failed(const struct evlog *);

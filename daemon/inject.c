@@ -48,37 +48,98 @@ inject_close(struct inject *in)
 	free(in);
 }
 
-int
-inject_send(struct inject *in, const uint8_t *pkt, size_t len,
-    uint32_t ifindex)
+/*
+ * The destination of a packet we built, for sendto(): the raw sockets
+ * route by it.  Returns its family's socket, or -1 for a packet too short.
+ */
+static int
+destination(const struct inject *in, const uint8_t *pkt, size_t len,
+    uint32_t ifindex, struct sockaddr_storage *ss, socklen_t *sslen)
 {
-	struct sockaddr_in sin;
-	struct sockaddr_in6 sin6;
-	ssize_t n;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
-	if (len < 20)
-		return -EINVAL;
-	if (pkt[0] >> 4 == 4) {
-		memset(&sin, 0, sizeof(sin));
-		sin.sin_family = AF_INET;
-		memcpy(&sin.sin_addr, pkt + 16, 4);
-		n = sendto(in->fd4, pkt, len, 0, (struct sockaddr *)&sin,
-		    sizeof(sin));
-	} else {
-		if (in->fd6 == -1)
-			return -EAFNOSUPPORT;
-		if (len < 40)
-			return -EINVAL;
-		memset(&sin6, 0, sizeof(sin6));
-		sin6.sin6_family = AF_INET6;
-		memcpy(&sin6.sin6_addr, pkt + 24, 16);
-		if (IN6_IS_ADDR_LINKLOCAL(&sin6.sin6_addr) ||
-		    IN6_IS_ADDR_MC_LINKLOCAL(&sin6.sin6_addr))
-			sin6.sin6_scope_id = ifindex;
-		n = sendto(in->fd6, pkt, len, 0, (struct sockaddr *)&sin6,
-		    sizeof(sin6));
+	memset(ss, 0, sizeof(*ss));
+	if (len >= 20 && pkt[0] >> 4 == 4) {
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, pkt + 16, 4);
+		*sslen = sizeof(*sin);
+		return in->fd4;
 	}
-	if (n == -1)
-		return -errno;
-	return (size_t)n == len ? 0 : -EIO;
+	if (len < 40 || pkt[0] >> 4 != 6)
+		return -1;
+	sin6->sin6_family = AF_INET6;
+	memcpy(&sin6->sin6_addr, pkt + 24, 16);
+	if (IN6_IS_ADDR_LINKLOCAL(&sin6->sin6_addr) ||
+	    IN6_IS_ADDR_MC_LINKLOCAL(&sin6->sin6_addr))
+		sin6->sin6_scope_id = ifindex;
+	*sslen = sizeof(*sin6);
+	return in->fd6;
+}
+
+/* sendmmsg() on one socket, going past a message that fails. */
+static size_t
+send_all(int fd, struct mmsghdr *m, size_t n, int *err)
+{
+	size_t done = 0, failed = 0;
+	int r;
+
+	while (done < n) {
+		r = sendmmsg(fd, m + done, (unsigned)(n - done), 0);
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (*err == 0)
+			*err = r == -1 ? -errno : -EIO;
+		failed++;
+		done++;		/* that one is lost; carry on after it */
+	}
+	return failed;
+}
+
+size_t
+inject_send_many(struct inject *in, const struct inject_msg *msgs, size_t n,
+    int *err)
+{
+	static __thread struct sockaddr_storage ss[INJECT_MANY_MAX];
+	static __thread struct mmsghdr m4[INJECT_MANY_MAX], m6[INJECT_MANY_MAX];
+	static __thread struct iovec iov[INJECT_MANY_MAX];
+	size_t i, n4 = 0, n6 = 0, failed = 0;
+	socklen_t sslen;
+	int fd;
+
+	*err = 0;
+	if (n > INJECT_MANY_MAX) {
+		failed = n - INJECT_MANY_MAX;
+		*err = -E2BIG;
+		n = INJECT_MANY_MAX;
+	}
+	for (i = 0; i < n; i++) {
+		struct mmsghdr *mh;
+
+		fd = destination(in, msgs[i].pkt, msgs[i].len,
+		    msgs[i].ifindex, &ss[i], &sslen);
+		if (fd == -1) {
+			if (*err == 0)
+				*err = -EINVAL;
+			failed++;
+			continue;
+		}
+		mh = fd == in->fd4 ? &m4[n4++] : &m6[n6++];
+		memset(mh, 0, sizeof(*mh));
+		iov[i].iov_base = (void *)msgs[i].pkt;
+		iov[i].iov_len = msgs[i].len;
+		mh->msg_hdr.msg_name = &ss[i];
+		mh->msg_hdr.msg_namelen = sslen;
+		mh->msg_hdr.msg_iov = &iov[i];
+		mh->msg_hdr.msg_iovlen = 1;
+	}
+	if (n4 > 0)
+		failed += send_all(in->fd4, m4, n4, err);
+	if (n6 > 0)
+		failed += send_all(in->fd6, m6, n6, err);
+	return failed;
 }

@@ -19,11 +19,22 @@ struct inject;
 struct inject *inject_open(void);
 void	inject_close(struct inject *);
 
+#define INJECT_MANY_MAX	256
+
+struct inject_msg {
+	const uint8_t	*pkt;
+	size_t		 len;
+	uint32_t	 ifindex;
+};
+
 /*
- * Sends one complete IP packet (as built by packet_build_*).  ifindex scopes
- * an IPv6 link-local destination (0 if unknown).  Returns 0 or -errno.
+ * Sends up to INJECT_MANY_MAX complete IP packets (as packet_build_*()
+ * writes them) with one sendmmsg() a family.  ifindex scopes an IPv6
+ * link-local destination (0 if unknown).
+ * Returns how many could not be sent (0 when all went); *err receives the
+ * first error.
  */
-int	inject_send(struct inject *, const uint8_t *pkt, size_t len,
-	    uint32_t ifindex) SG_WUR;
+size_t	inject_send_many(struct inject *, const struct inject_msg *, size_t n,
+	    int *err);
 
 #endif

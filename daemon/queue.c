@@ -4,7 +4,11 @@
  * Receive: poll, then recvmmsg() drains up to QUEUE_BATCH netlink datagrams
  * without blocking again.  Each datagram carries one packet message.
  * Verdicts: one NFQNL_MSG_VERDICT message per packet, appended to one buffer
- * and sent with one sendto() - the kernel walks them in order.
+ * and sent with one sendto() - the kernel walks them in order.  When every
+ * packet of the batch gets the same verdict, one NFQNL_MSG_VERDICT_BATCH
+ * message for the last id stands for them all: the kernel applies it to
+ * every packet of the queue up to that id, and ids grow in the order
+ * packets reach us, so those are exactly the packets of this batch.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,6 +39,11 @@ struct queue {
 	uint8_t			*rx[QUEUE_BATCH];
 	uint8_t			 vbuf[QUEUE_BATCH * VERDICT_ROOM];
 	size_t			 vlen;
+	/* what the pending verdicts have in common */
+	unsigned		 vcount;
+	uint32_t		 vlast_id;
+	enum queue_verdict	 vfirst;
+	bool			 vuniform;
 	struct queue_stats	 st;
 };
 
@@ -176,6 +185,16 @@ verdicts_flush(struct queue *q)
 
 	if (q->vlen == 0)
 		return;
+	if (q->vcount > 1 && q->vuniform) {
+		struct nlmsghdr *nlh;
+
+		nlh = nfq_nlmsg_put((char *)q->vbuf, NFQNL_MSG_VERDICT_BATCH,
+		    q->num);
+		nfq_nlmsg_verdict_put(nlh, (int)q->vlast_id,
+		    q->vfirst == QUEUE_ACCEPT ? NF_ACCEPT : NF_DROP);
+		q->vlen = NLMSG_ALIGN(nlh->nlmsg_len);
+	}
+	q->vcount = 0;
 	for (tries = 0; tries < 5; tries++) {
 		if (mnl_socket_sendto(q->nl, q->vbuf, q->vlen) >= 0) {
 			q->vlen = 0;
@@ -200,6 +219,13 @@ verdict_add(struct queue *q, uint32_t id, enum queue_verdict v)
 
 	if (q->vlen + VERDICT_ROOM > sizeof(q->vbuf))
 		verdicts_flush(q);
+	if (q->vcount == 0) {
+		q->vfirst = v;
+		q->vuniform = true;
+	} else if (v != q->vfirst || id <= q->vlast_id)
+		q->vuniform = false;
+	q->vcount++;
+	q->vlast_id = id;
 	nlh = nfq_nlmsg_put((char *)q->vbuf + q->vlen, NFQNL_MSG_VERDICT,
 	    q->num);
 	nfq_nlmsg_verdict_put(nlh, (int)id,
@@ -282,18 +308,25 @@ handle_datagram(struct queue *q, const uint8_t *buf, size_t len,
 }
 
 int
-queue_run(struct queue *q, queue_handler *handler, void *arg, int timeout_ms)
+queue_wait(struct queue *q, int timeout_ms)
+{
+	struct pollfd pfd;
+	int n;
+
+	pfd.fd = mnl_socket_get_fd(q->nl);
+	pfd.events = POLLIN;
+	n = poll(&pfd, 1, timeout_ms);
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	return n > 0 ? 1 : 0;
+}
+
+int
+queue_run(struct queue *q, queue_handler *handler, void *arg)
 {
 	struct mmsghdr msgs[QUEUE_BATCH];
 	struct iovec iov[QUEUE_BATCH];
-	struct pollfd pfd;
 	int fd = mnl_socket_get_fd(q->nl), i, n, handled = 0;
-
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	n = poll(&pfd, 1, timeout_ms);
-	if (n <= 0)
-		return n == 0 || errno == EINTR ? 0 : -errno;
 
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < QUEUE_BATCH; i++) {

@@ -29,13 +29,26 @@
 
 struct server;
 
+/*
+ * A worker handles its queue a batch at a time: it holds the current
+ * snapshot for the batch, decides each packet (the verdicts go back in one
+ * message), then sends the batch's forged packets with one sendmmsg() and
+ * appends its events with one write().
+ */
+#define BATCH_RESULTS	QUEUE_BATCH
+#define EVBUF_LEN	(64 * 1024)
+
 struct worker {
 	pthread_t		 thread;
 	bool			 started;
 	struct server		*srv;
 	struct queue		*q;
 	unsigned		 reader;
-	struct pipeline_result	 res;
+	const struct snapshot	*snap;		/* held for one batch */
+	struct timespec		 now;		/* when the batch began */
+	struct pipeline_result	*res;		/* BATCH_RESULTS of them */
+	size_t			 nres;
+	char			*evbuf;		/* EVBUF_LEN */
 	uint64_t		 outcomes[PL_OUTCOME_COUNT];
 	uint64_t		 inject_errors;
 	uint64_t		 events_written;
@@ -88,18 +101,16 @@ printable(const char *s, size_t n, char *buf, size_t len)
 	return buf;
 }
 
-static void
-record(struct worker *w, const struct snapshot *snap)
+/* Formats the event for a blocked result into the batch's buffer. */
+static size_t
+record(const struct snapshot *snap, const struct pipeline_result *r,
+    const struct timespec *now, char *buf, size_t len)
 {
-	const struct pipeline_result *r = &w->res;
 	struct event ev;
-	uint64_t suppressed;
-	int err;
+	int n;
 
-	if (snap->evlog == NULL)
-		return;
 	memset(&ev, 0, sizeof(ev));
-	clock_gettime(CLOCK_REALTIME, &ev.ts);
+	ev.ts = *now;
 	ev.kind = "dns";
 	ev.transport = r->pkt.proto == IPPROTO_TCP ? "tcp" : "udp";
 	ev.client = r->req.client;
@@ -113,14 +124,8 @@ record(struct worker *w, const struct snapshot *snap)
 	ev.rule = r->dec.rule;
 	ev.rule_len = r->dec.rule_len;
 	ev.action = r->action != NULL ? r->action : "drop";
-	if ((err = evlog_write(snap->evlog, &ev)) == 0)
-		inc(&w->events_written);
-	else {
-		inc(&w->event_errors);
-		if (log_ratelimited(&event_limit, 1, 5, &suppressed))
-			log_warnx("events: %s (%" PRIu64 " suppressed)",
-			    sg_strerror(err), suppressed);
-	}
+	n = evlog_format(&ev, buf, len);
+	return n < 0 ? 0 : (size_t)n;
 }
 
 static void
@@ -137,51 +142,106 @@ debug_decision(const struct pipeline_result *r)
 	    r->err ? sg_strerror(r->err) : "");
 }
 
+static void
+events_out(struct worker *w, size_t len, unsigned lines)
+{
+	uint64_t suppressed;
+	unsigned i;
+	int err;
+
+	if (lines == 0)
+		return;
+	if ((err = evlog_append(w->snap->evlog, w->evbuf, len, lines)) == 0) {
+		for (i = 0; i < lines; i++)
+			inc(&w->events_written);
+		return;
+	}
+	for (i = 0; i < lines; i++)
+		inc(&w->event_errors);
+	if (log_ratelimited(&event_limit, 1, 5, &suppressed))
+		log_warnx("events: %s (%" PRIu64 " suppressed)",
+		    sg_strerror(err), suppressed);
+}
+
+/*
+ * Sends what the batch forged and records what it blocked.  The verdicts
+ * went first (queue_run() sends them as it returns): a forged answer never
+ * waits on them, and a blocked query is already gone when it arrives.
+ */
+static void
+flush_batch(struct worker *w)
+{
+	struct inject_msg out[BATCH_RESULTS * 2];
+	uint64_t suppressed;
+	size_t i, j, n = 0, evlen = 0, failed;
+	unsigned lines = 0;
+	int err;
+
+	for (i = 0; i < w->nres; i++) {
+		const struct pipeline_result *r = &w->res[i];
+
+		for (j = 0; j < r->nout; j++) {
+			out[n].pkt = r->out[j].pkt;
+			out[n].len = r->out[j].len;
+			out[n++].ifindex = r->ifindex;
+		}
+	}
+	if (n > 0 && (failed = inject_send_many(w->srv->inject, out, n,
+	    &err)) > 0) {
+		for (i = 0; i < failed; i++)
+			inc(&w->inject_errors);
+		if (log_ratelimited(&inject_limit, 1, 5, &suppressed))
+			log_warnx("sending forged replies: %s (%" PRIu64
+			    " suppressed)", sg_strerror(err), suppressed);
+	}
+
+	for (i = 0; i < w->nres && w->snap->evlog != NULL; i++) {
+		const struct pipeline_result *r = &w->res[i];
+
+		if (r->outcome != PL_DROP_BLOCKED &&
+		    r->outcome != PL_DROP_BLOCKED_RESET)
+			continue;
+		if (EVBUF_LEN - evlen < EVLOG_LINE_MAX) {
+			events_out(w, evlen, lines);
+			evlen = 0;
+			lines = 0;
+		}
+		evlen += record(w->snap, r, &w->now, w->evbuf + evlen,
+		    EVBUF_LEN - evlen);
+		lines++;
+	}
+	if (w->snap->evlog != NULL)
+		events_out(w, evlen, lines);
+	w->nres = 0;
+}
+
 static enum queue_verdict
 on_packet(void *arg, const struct queue_packet *qp)
 {
 	struct worker *w = arg;
-	struct pipeline_result *r = &w->res;
-	const struct snapshot *snap;
+	struct pipeline_result *r;
 	struct pipeline_meta meta;
-	enum queue_verdict v;
 	uint64_t suppressed;
-	size_t i;
-	int err;
 
-	snap = snapshot_enter(w->srv->slot, w->reader);
+	if (w->nres == BATCH_RESULTS)
+		flush_batch(w);
+	r = &w->res[w->nres++];
 	memset(&meta, 0, sizeof(meta));
-	clock_gettime(CLOCK_REALTIME, &meta.ts);
+	meta.ts = w->now;
 	meta.has_mac = qp->has_mac;
 	memcpy(meta.mac, qp->mac, 6);
 	meta.indev = qp->indev;
 	meta.outdev = qp->outdev;
 	meta.truncated = qp->truncated;
 
-	pipeline_run(snap, &meta, qp->data, qp->len, r);
+	pipeline_run(w->snap, &meta, qp->data, qp->len, r);
 	inc(&w->outcomes[r->outcome]);
-	for (i = 0; i < r->nout; i++) {
-		err = inject_send(w->srv->inject, r->out[i].pkt,
-		    r->out[i].len, r->ifindex);
-		if (err < 0) {
-			inc(&w->inject_errors);
-			if (log_ratelimited(&inject_limit, 1, 5, &suppressed))
-				log_warnx("sending a forged reply: %s "
-				    "(%" PRIu64 " suppressed)",
-				    sg_strerror(err), suppressed);
-		}
-	}
-	if (r->outcome == PL_DROP_BLOCKED ||
-	    r->outcome == PL_DROP_BLOCKED_RESET)
-		record(w, snap);
 	if (log_debug_enabled()) {
 		if (!r->drop || r->outcome >= PL_DROP_BLOCKED ||
 		    log_ratelimited(&drop_limit, 5, 20, &suppressed))
 			debug_decision(r);
 	}
-	v = r->drop ? QUEUE_DROP : QUEUE_ACCEPT;
-	snapshot_leave(w->srv->slot, w->reader);
-	return v;
+	return r->drop ? QUEUE_DROP : QUEUE_ACCEPT;
 }
 
 static void *
@@ -193,17 +253,24 @@ worker_main(void *arg)
 
 	for (;;) {
 		stopping = __atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE);
-		n = queue_run(w->q, on_packet, w, stopping ? DRAIN_MS : POLL_MS);
+		n = queue_wait(w->q, stopping ? DRAIN_MS : POLL_MS);
+		if (n == 0 && stopping)
+			break;
+		if (n > 0) {
+			w->snap = snapshot_enter(w->srv->slot, w->reader);
+			clock_gettime(CLOCK_REALTIME, &w->now);
+			n = queue_run(w->q, on_packet, w);
+			flush_batch(w);
+			snapshot_leave(w->srv->slot, w->reader);
+			w->snap = NULL;
+		}
 		if (n < 0) {
 			inc(&w->socket_errors);
 			log_warnx("queue %u: %s", queue_num(w->q),
 			    sg_strerror(n));
 			if (n == -EBADF)
 				break;
-			continue;
 		}
-		if (stopping && n == 0)
-			break;
 	}
 	return NULL;
 }
@@ -360,6 +427,10 @@ start_workers(struct server *srv, const struct config *cfg)
 
 		w->srv = srv;
 		w->reader = (unsigned)i;
+		w->res = calloc(BATCH_RESULTS, sizeof(*w->res));
+		w->evbuf = malloc(EVBUF_LEN);
+		if (w->res == NULL || w->evbuf == NULL)
+			return -ENOMEM;
 		w->q = queue_open(num, cfg->fail_open, cfg->queue_max_len);
 		if (w->q == NULL) {
 			err = errno;
@@ -387,8 +458,11 @@ stop_workers(struct server *srv)
 	for (i = 0; i < srv->nworkers; i++)
 		if (srv->workers[i].started)
 			pthread_join(srv->workers[i].thread, NULL);
-	for (i = 0; i < srv->nworkers; i++)
+	for (i = 0; i < srv->nworkers; i++) {
 		queue_close(srv->workers[i].q);
+		free(srv->workers[i].res);
+		free(srv->workers[i].evbuf);
+	}
 	free(srv->workers);
 	srv->workers = NULL;
 }
