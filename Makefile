@@ -15,7 +15,9 @@ SHARED	?= $(CURDIR)/../shared
 SAN	?= 0
 
 CC	?= cc
-PKGS	:= libnetfilter_queue libmnl ldns libconfig libpcap libcrypto
+PKGS	:= libnetfilter_queue libmnl libconfig libpcap libcrypto
+# ldns: the tests' and fuzzers' independent reader of what safegated writes
+TEST_PKGS := ldns
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wpointer-arith -Wformat=2 -Werror
 CFLAGS	?= -O2 -g
@@ -69,9 +71,11 @@ $(BUILD)/safegate-lists: $(BUILD)/obj/lists_main.o $(LIB)
 
 $(BUILD)/obj/unit/%.o: tests/unit/%.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Wno-missing-prototypes -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) $(shell pkg-config --cflags $(TEST_PKGS) 2>/dev/null) \
+	    -Wno-missing-prototypes -MMD -MP -c $< -o $@
 $(UNIT): $(UNIT_OBJS) $(LIB)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) \
+	    $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null) -lcriterion
 
 $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 	@mkdir -p $(@D)
@@ -118,7 +122,8 @@ $(FUZZ_BUILD)/libsafegate.a: $(FUZZ_OBJS)
 	ar rcs $@ $^
 $(FUZZ_BUILD)/%: tests/fuzz/%.c $(FUZZ_BUILD)/libsafegate.a
 	$(FUZZ_CC) $(filter-out -O2,$(ALL_CFLAGS)) -g -O1 \
-	    -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+	    -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS) \
+	    $(shell pkg-config --libs $(TEST_PKGS) 2>/dev/null)
 $(FUZZ_BUILD)/seed-tool: tests/fuzz/seed_tool.c $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
