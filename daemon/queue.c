@@ -1,8 +1,10 @@
 /*
  * queue.c - NFQUEUE over libmnl and libnetfilter_queue's nlmsg helpers.
  *
- * Receive: poll, then recvmmsg() drains up to QUEUE_BATCH netlink datagrams
- * without blocking again.  Each datagram carries one packet message.
+ * Receive: one recvmmsg() with MSG_WAITFORONE waits for the first netlink
+ * datagram (up to the socket's receive timeout) and takes up to
+ * QUEUE_BATCH that are already there.  Each datagram carries one packet
+ * message.
  * Verdicts: one NFQNL_MSG_VERDICT message per packet, appended to one buffer
  * and sent with one sendto() - the kernel walks them in order.  When every
  * packet of the batch gets the same verdict, one NFQNL_MSG_VERDICT_BATCH
@@ -13,7 +15,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -44,6 +45,7 @@ struct queue {
 	uint32_t		 vlast_id;
 	enum queue_verdict	 vfirst;
 	bool			 vuniform;
+	int			 timeout_ms;	/* SO_RCVTIMEO now set */
 	struct queue_stats	 st;
 };
 
@@ -87,6 +89,7 @@ queue_open(uint16_t num, bool fail_open, uint32_t max_len)
 	if ((q = calloc(1, sizeof(*q))) == NULL)
 		return NULL;
 	q->num = num;
+	q->timeout_ms = -1;
 	for (i = 0; i < QUEUE_BATCH; i++)
 		if ((q->rx[i] = malloc(RX_BUF)) == NULL)
 			goto fail;
@@ -307,27 +310,34 @@ handle_datagram(struct queue *q, const uint8_t *buf, size_t len,
 	}
 }
 
-int
-queue_wait(struct queue *q, int timeout_ms)
+/* The receive timeout, set only when it changes. */
+static void
+set_timeout(struct queue *q, int fd, int timeout_ms)
 {
-	struct pollfd pfd;
-	int n;
+	struct timeval tv;
 
-	pfd.fd = mnl_socket_get_fd(q->nl);
-	pfd.events = POLLIN;
-	n = poll(&pfd, 1, timeout_ms);
-	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
-	return n > 0 ? 1 : 0;
+	if (timeout_ms == q->timeout_ms)
+		return;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0)
+		q->timeout_ms = timeout_ms;
 }
 
 int
-queue_run(struct queue *q, queue_handler *handler, void *arg)
+queue_run(struct queue *q, queue_handler *handler, void *arg, int timeout_ms)
 {
 	struct mmsghdr msgs[QUEUE_BATCH];
 	struct iovec iov[QUEUE_BATCH];
-	int fd = mnl_socket_get_fd(q->nl), i, n, handled = 0;
+	int fd = mnl_socket_get_fd(q->nl), i, n, handled = 0, flags;
 
+	/* One call waits (up to the receive timeout) for the first packet
+	 * and takes whatever else is already there. */
+	if (timeout_ms > 0) {
+		set_timeout(q, fd, timeout_ms);
+		flags = MSG_WAITFORONE;
+	} else
+		flags = MSG_DONTWAIT;
 	memset(msgs, 0, sizeof(msgs));
 	for (i = 0; i < QUEUE_BATCH; i++) {
 		iov[i].iov_base = q->rx[i];
@@ -335,7 +345,7 @@ queue_run(struct queue *q, queue_handler *handler, void *arg)
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
-	n = recvmmsg(fd, msgs, QUEUE_BATCH, MSG_DONTWAIT, NULL);
+	n = recvmmsg(fd, msgs, QUEUE_BATCH, flags, NULL);
 	if (n < 0) {
 		if (errno == ENOBUFS) {
 			/* The kernel dropped what did not fit (or, with

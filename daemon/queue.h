@@ -3,8 +3,8 @@
  * every packet exactly one verdict.  (The module is "nfq" in DESIGN.md; its
  * prefix is queue_ because libnetfilter_queue owns the nfq_ namespace.)
  *
- * queue_wait() waits for packets; queue_run() receives what is waiting (up
- * to QUEUE_BATCH packets) without blocking, calls the handler once per
+ * queue_run() waits for packets and receives what is waiting (up to
+ * QUEUE_BATCH packets) in one system call, calls the handler once per
  * packet, and sends all their verdicts in one sendto() - one message a
  * packet, or a single batch message when they all get the same verdict.
  * The handler returns the verdict; there is no way for a packet to leave
@@ -65,15 +65,13 @@ void	queue_close(struct queue *);
 int	queue_fd(const struct queue *);
 uint16_t queue_num(const struct queue *);
 
-/* Waits up to timeout_ms for packets: 1 if some wait, 0 if none, -errno. */
-int	queue_wait(struct queue *, int timeout_ms) SG_WUR;
-
 /*
- * Handles the packets waiting now, without blocking, and sends their
- * verdicts.  Returns the number handled (0 if none) or -errno on a socket
- * error.
+ * Waits up to timeout_ms (0: not at all) for packets, handles every packet
+ * waiting then, up to QUEUE_BATCH, and sends their verdicts.  Returns the
+ * number handled (0 if none came) or -errno on a socket error.
  */
-int	queue_run(struct queue *, queue_handler *, void *arg) SG_WUR;
+int	queue_run(struct queue *, queue_handler *, void *arg, int timeout_ms)
+	    SG_WUR;
 
 /* A consistent copy of the counters (readable from any thread). */
 void	queue_get_stats(const struct queue *, struct queue_stats *);

@@ -223,6 +223,12 @@ on_packet(void *arg, const struct queue_packet *qp)
 	struct pipeline_meta meta;
 	uint64_t suppressed;
 
+	/* The snapshot is taken with the batch's first packet, so a worker
+	 * waiting for packets never holds one. */
+	if (w->snap == NULL) {
+		w->snap = snapshot_enter(w->srv->slot, w->reader);
+		clock_gettime(CLOCK_REALTIME, &w->now);
+	}
 	if (w->nres == BATCH_RESULTS)
 		flush_batch(w);
 	r = &w->res[w->nres++];
@@ -253,17 +259,14 @@ worker_main(void *arg)
 
 	for (;;) {
 		stopping = __atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE);
-		n = queue_wait(w->q, stopping ? DRAIN_MS : POLL_MS);
-		if (n == 0 && stopping)
-			break;
-		if (n > 0) {
-			w->snap = snapshot_enter(w->srv->slot, w->reader);
-			clock_gettime(CLOCK_REALTIME, &w->now);
-			n = queue_run(w->q, on_packet, w);
+		n = queue_run(w->q, on_packet, w, stopping ? DRAIN_MS : POLL_MS);
+		if (w->snap != NULL) {
 			flush_batch(w);
 			snapshot_leave(w->srv->slot, w->reader);
 			w->snap = NULL;
 		}
+		if (n == 0 && stopping)
+			break;
 		if (n < 0) {
 			inc(&w->socket_errors);
 			log_warnx("queue %u: %s", queue_num(w->q),
