@@ -177,7 +177,7 @@ snapshot_publish(struct snapshot_slot *slot, struct snapshot *next)
 
 	next->generation = ++slot->generation;
 	old = __atomic_exchange_n(&slot->current, next, __ATOMIC_SEQ_CST);
-	/* A worker holds a snapshot for one packet: microseconds. */
+	/* A worker holds a snapshot for one batch: microseconds. */
 	for (i = 0; i < SNAPSHOT_MAX_READERS; i++)
 		while (__atomic_load_n(&slot->hazard[i], __ATOMIC_SEQ_CST) ==
 		    old)

@@ -9,7 +9,7 @@
  * Readers use hazard pointers: a worker announces the snapshot it is about
  * to use in its slot, then re-checks that it is still current.  Publishing
  * swaps the pointer, then waits until no slot holds the old snapshot before
- * freeing it.  Workers hold a snapshot for one packet, never block on it,
+ * freeing it.  Workers hold a snapshot for one batch, never block on it,
  * and take no lock to read it.
  */
 #ifndef SG_SNAPSHOT_H
