@@ -154,13 +154,33 @@ check_out "after a clean stop, blocked.test resolves again" '10\.77\.9\.2' \
 conf nxdomain true
 in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R up >/dev/null
 in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R up >/dev/null
-check_out "rules put up twice: one jump per chain (v4)" '^3$' \
-	sh -c "ip netns exec $RTR iptables -S | grep -c -- '-j SAFEGATE_'"
-check_out "rules put up twice: one copy of each rule (v4)" '^6$' \
-	sh -c "ip netns exec $RTR iptables -S | grep -c -- 'NFQUEUE'"
-check_out "rules put up twice: one copy of each rule (v6)" '^6$' \
-	sh -c "ip netns exec $RTR ip6tables -S | grep -c -- 'NFQUEUE'"
-check_out "fail_open: the rules use the queue bypass" 'queue-bypass' in_rtr iptables -S SAFEGATE_INPUT
+# The backend is the kernel's to choose: nft where it has the queue
+# expression (one table for both families), iptables otherwise.
+if in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R show | grep -q '^# nft'; then
+	echo "# backend: nft"
+	check_out "rules put up twice: one copy of each rule (nft)" '^3$' \
+		sh -c "ip netns exec $RTR nft list table inet safegate | grep -c 'queue '"
+	check_out "rules put up twice: one table" '^1$' \
+		sh -c "ip netns exec $RTR nft list tables | grep -c 'inet safegate'"
+else
+	echo "# backend: iptables"
+	for t in iptables ip6tables; do
+		check_out "rules put up twice: one jump per chain ($t)" '^3$' \
+			sh -c "ip netns exec $RTR $t -S | grep -c -- '-j SAFEGATE_'"
+		check_out "rules put up twice: one copy of each rule ($t)" '^6$' \
+			sh -c "ip netns exec $RTR $t -S | grep -c -- 'NFQUEUE'"
+	done
+	# This kernel has no nft queue expression: asking for nft must fail
+	# cleanly, saying why, and leave nothing behind.
+	in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R down
+	sed 's/backend = "auto"/backend = "nft"/' "$T/sg.conf" >"$T/nft.conf"
+	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f -c "$T/nft.conf" >"$T/nft.log" 2>&1
+	check "backend nft without the kernel's queue expression: refused" test $? -ne 0
+	check_out "and says why" 'no nft queue expression' cat "$T/nft.log"
+	check_out "and leaves no rule" '^0$' rules_left
+	in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R up >/dev/null
+fi
+check_out "fail_open: the rules use the queue bypass" 'bypass' our_rules
 in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R down
 check_out "safegated -R down removes every rule" '^0$' rules_left
 
@@ -180,7 +200,8 @@ conf nxdomain false
 safegated_start "$T/sg.conf" || not_ok "safegated restarts fail-closed"
 check_out "fail-closed: allowed names resolve while running" '10\.77\.9\.1' \
 	dig1 @10.77.0.1 allowed.test +short
-check_not_out "fail-closed: no queue bypass in the rules" 'queue-bypass' in_rtr iptables -S SAFEGATE_INPUT
+check_out "fail-closed: the rules are up" 'NFQUEUE|queue ' our_rules
+check_not_out "fail-closed: no queue bypass in the rules" 'bypass' our_rules
 kill -9 "$SG_PID"; wait "$SG_PID" 2>/dev/null; SG_PID=
 check_out "fail-closed: after kill -9, queries time out" 'timed out|no servers could be reached' \
 	dig1 @10.77.0.1 allowed.test

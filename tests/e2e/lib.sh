@@ -159,6 +159,18 @@ ctl() { in_rtr "$TOP/$BUILD/safegatectl" -s "$T/control.sock" "$@"; }
 # stat NAME: one counter from safegatectl stats.
 stat() { ctl stats | awk -v k="$1" '$1 == k { print $2 }'; }
 
+# Every rule of ours in the router, whichever backend put it up.
+our_rules() {
+	{
+		for t in iptables ip6tables; do
+			for c in INPUT FORWARD OUTPUT; do
+				in_rtr $t -S SAFEGATE_$c 2>/dev/null
+			done
+		done
+		in_rtr nft list table inet safegate 2>/dev/null
+	} | grep -E 'NFQUEUE|queue '
+}
+
 # The number of safegate objects left in the router's firewall.
 rules_left() {
 	{ in_rtr iptables -S; in_rtr ip6tables -S; } 2>/dev/null | grep -c SAFEGATE
