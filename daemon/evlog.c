@@ -16,8 +16,6 @@
 
 struct evlog {
 	int		fd;
-	uint64_t	written;
-	uint64_t	failed;
 };
 
 struct jbuf {
@@ -217,37 +215,20 @@ evlog_write(struct evlog *ev, const struct event *e)
 	char line[EVLOG_LINE_MAX];
 	int len;
 
-	if ((len = evlog_format(e, line, sizeof(line))) < 0) {
-		__atomic_add_fetch(&ev->failed, 1, __ATOMIC_RELAXED);
+	if ((len = evlog_format(e, line, sizeof(line))) < 0)
 		return len;
-	}
-	return evlog_append(ev, line, (size_t)len, 1);
+	return evlog_append(ev, line, (size_t)len);
 }
 
 int
-evlog_append(struct evlog *ev, const char *lines, size_t len, unsigned nlines)
+evlog_append(struct evlog *ev, const char *lines, size_t len)
 {
 	ssize_t n;
 
 	do
 		n = write(ev->fd, lines, len);
 	while (n == -1 && errno == EINTR);
-	if (n < 0 || (size_t)n != len) {
-		__atomic_add_fetch(&ev->failed, nlines, __ATOMIC_RELAXED);
+	if (n < 0 || (size_t)n != len)
 		return n == -1 ? -errno : -EIO;
-	}
-	__atomic_add_fetch(&ev->written, nlines, __ATOMIC_RELAXED);
 	return 0;
-}
-
-uint64_t
-evlog_written(const struct evlog *ev)
-{
-	return __atomic_load_n(&ev->written, __ATOMIC_RELAXED);
-}
-
-uint64_t
-evlog_failed(const struct evlog *ev)
-{
-	return __atomic_load_n(&ev->failed, __ATOMIC_RELAXED);
 }

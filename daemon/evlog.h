@@ -51,7 +51,7 @@ void	evlog_close(struct evlog *);
  * or SG_ELIMIT if it does not fit (it always fits in EVLOG_LINE_MAX). */
 int	evlog_format(const struct event *, char *buf, size_t len) SG_WUR;
 
-/* Appends one event.  0 or -errno; failures are also counted. */
+/* Appends one event.  0 or a negative sg_err. */
 int	evlog_write(struct evlog *, const struct event *) SG_WUR;
 
 /*
@@ -59,10 +59,6 @@ int	evlog_write(struct evlog *, const struct event *) SG_WUR;
  * a batch of events costs one system call and never interleaves with
  * another thread's.  0 or -errno.
  */
-int	evlog_append(struct evlog *, const char *lines, size_t len,
-	    unsigned nlines) SG_WUR;
-
-uint64_t evlog_written(const struct evlog *);
-uint64_t evlog_failed(const struct evlog *);
+int	evlog_append(struct evlog *, const char *lines, size_t len) SG_WUR;
 
 #endif

@@ -441,22 +441,3 @@ firewall_down(void)
 	rn = nft_down();
 	return r4 < 0 ? r4 : r6 < 0 ? r6 : rn;
 }
-
-bool
-firewall_present(void)
-{
-	int f, i;
-
-	if (nft_present())
-		return true;
-	for (f = 0; f < 2; f++)
-		for (i = 0; i < 3; i++) {
-			if (ipt_chain_exists(f == 0 ? AF_INET : AF_INET6,
-			    chains[i]))
-				return true;
-			if (ipt_count_jumps(f == 0 ? AF_INET : AF_INET6,
-			    chains[i]) > 0)
-				return true;
-		}
-	return false;
-}

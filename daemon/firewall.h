@@ -56,7 +56,4 @@ int	firewall_up(const struct firewall_spec *, enum fw_backend *used)
 /* Takes every rule of ours down, from both backends.  0 or -errno. */
 int	firewall_down(void) SG_WUR;
 
-/* True if any rule or chain of ours is in place (for tests and status). */
-bool	firewall_present(void);
-
 #endif

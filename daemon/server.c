@@ -151,7 +151,7 @@ events_out(struct worker *w, size_t len, unsigned lines)
 
 	if (lines == 0)
 		return;
-	if ((err = evlog_append(w->snap->evlog, w->evbuf, len, lines)) == 0) {
+	if ((err = evlog_append(w->snap->evlog, w->evbuf, len)) == 0) {
 		for (i = 0; i < lines; i++)
 			inc(&w->events_written);
 		return;
@@ -173,7 +173,7 @@ flush_batch(struct worker *w)
 {
 	struct inject_msg out[BATCH_RESULTS * 2];
 	uint64_t suppressed;
-	size_t i, j, n = 0, evlen = 0, failed;
+	size_t i, j, n = 0, evlen = 0, line, failed;
 	unsigned lines = 0;
 	int err;
 
@@ -206,8 +206,13 @@ flush_batch(struct worker *w)
 			evlen = 0;
 			lines = 0;
 		}
-		evlen += record(w->snap, r, &w->now, w->evbuf + evlen,
+		line = record(w->snap, r, &w->now, w->evbuf + evlen,
 		    EVBUF_LEN - evlen);
+		if (line == 0) {
+			inc(&w->event_errors);	/* unreachable: lines fit */
+			continue;
+		}
+		evlen += line;
 		lines++;
 	}
 	if (w->snap->evlog != NULL)

@@ -96,6 +96,10 @@ check_out "a malformed query gets no answer" '^timeout' \
 	in_lan "$TOP/$BUILD/tools/sg-udp" 10.77.0.1 53 $MALFORMED 1500
 after=$(stat drop_malformed)
 check "the drop is counted ($before -> $after)" test "$after" -gt "$before"
+# Not a vacuous count: the same stretch of dnsmasq's log holds the
+# allowed queries that passed.
+check_out "dnsmasq logged the allowed queries that passed" 'query\[A\] allowed\.test from 10\.77\.0\.2' \
+	sh -c "tail -n +$((LOGMARK + 1)) '$T/rtr-dnsmasq.log'"
 check_out "dnsmasq never saw a blocked query" '^0$' \
 	sh -c "tail -n +$((LOGMARK + 1)) '$T/rtr-dnsmasq.log' | grep -ciE 'query\\[[A-Z0-9]+\\] ([a-z.]*\\.)?blocked\\.test from'"
 
