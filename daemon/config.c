@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,13 +41,14 @@
 extern const char sg_default_conf[];
 
 #define CONFIG_DEF_LISTS_DIR	"/usr/share/safegate/blocklists"
+#define CONFIG_DEF_LISTS_DB	"/var/lib/safegate/lists.sgdb"
+#define CONFIG_DEF_FEEDS	"feeds.conf"	/* under lists_dir */
 #define CONFIG_DEF_EVENTS	"/var/log/safegate/events.jsonl"
 #define CONFIG_DEF_SOCKET	"/run/safegate/control.sock"
 #define CONFIG_DEF_MAX_LEN	4096
 #define CONFIG_DEF_TTL		300
 #define CONFIG_MAX_LEN		1048576	/* queue.max_len */
 #define CONFIG_MAX_TTL		86400
-#define CONFIG_CATEGORY_MAX	32	/* bytes of a category name */
 #define CONFIG_SUN_PATH		sizeof(((struct sockaddr_un *)0)->sun_path)
 
 static const char *const backend_names[] = { "auto", "iptables", "nft", NULL };
@@ -56,13 +58,15 @@ static const char *const level_names[] = { "warn", "info", "debug", NULL };
 
 /* The keys each group may hold, in the order config_print() writes them. */
 static const char *const root_keys[] = { "queue", "firewall", "dns",
-    "lists_dir", "lists", "block", "log", "control", NULL };
+    "lists_dir", "lists_db", "feeds", "lists", "block", "log", "control",
+    NULL };
 static const char *const queue_keys[] = { "numbers", "fail_open", "max_len",
     NULL };
 static const char *const firewall_keys[] = { "manage", "backend", NULL };
 static const char *const dns_keys[] = { "block_response", "ttl", "block_page",
     NULL };
-static const char *const list_keys[] = { "category", "files", NULL };
+static const char *const list_keys[] = { "category", "confidential", "files",
+    "feeds", NULL };
 static const char *const log_keys[] = { "events", "level", NULL };
 static const char *const control_keys[] = { "socket", NULL };
 
@@ -152,9 +156,7 @@ cfg_err(struct cfg_ctx *ctx, const config_setting_t *s, const char *fmt, ...)
 	if (s != NULL) {
 		if (config_setting_source_file(s) != NULL)
 			file = config_setting_source_file(s);
-		line = config_setting_source_line(s);
-		if (config_setting_get_hook(s) != NULL)	/* see fix_lines() */
-			line = (unsigned)(uintptr_t)config_setting_get_hook(s);
+		line = config_line(s);
 	}
 	if (line > 0)
 		snprintf(ctx->err, ctx->errlen, "%s:%u: %s", file, line, msg);
@@ -1101,8 +1103,8 @@ load_dns(struct cfg_ctx *ctx, const config_setting_t *root)
 	return 0;
 }
 
-static bool
-valid_category(const char *s)
+bool
+config_valid_name(const char *s)
 {
 	size_t n;
 
@@ -1111,7 +1113,80 @@ valid_category(const char *s)
 		    (s[n] >= '0' && s[n] <= '9') || s[n] == '_' ||
 		    s[n] == '-'))
 			return false;
-	return n >= 1 && n <= CONFIG_CATEGORY_MAX;
+	return n >= 1 && n <= CONFIG_NAME_MAX;
+}
+
+/*
+ * Entry i (0-based) of category id says confidential or not: the first
+ * entry of a category decides, and the others must agree, so that a list
+ * of hashed entries never meets one in clear in a category.  where is the
+ * entry's `confidential` setting, or the entry itself.
+ */
+static int
+check_confidential(struct cfg_ctx *ctx, const config_setting_t *where,
+    int i, unsigned id, bool first)
+{
+	struct config *cfg = ctx->cfg;
+	const struct config_list *l = &cfg->lists[i];
+	uint64_t bit = UINT64_C(1) << id;
+	int k;
+
+	if (first) {
+		if (l->confidential)
+			cfg->confidential_mask |= bit;
+		return 0;
+	}
+	if (l->confidential == ((cfg->confidential_mask & bit) != 0))
+		return 0;
+	for (k = 0; k < i && cfg->lists[k].category_id != id; k++)
+		;
+	return cfg_err(ctx, where, "lists entry %d (%s): confidential is %s, "
+	    "but lists entry %d made it %s; every entry of a category must "
+	    "agree", i + 1, l->category, l->confidential ? "true" : "false",
+	    k + 1, l->confidential ? "not confidential" : "confidential");
+}
+
+/* The feeds of entry i: names of the registry, each once. */
+static int
+load_entry_feeds(struct cfg_ctx *ctx, const config_setting_t *fs, int i)
+{
+	struct config_list *l = &ctx->cfg->lists[i];
+	const config_setting_t *e;
+	const char *name;
+	char buf[80];
+	size_t j;
+	int k, n, rc;
+
+	if (!is_sequence(fs))
+		return cfg_err(ctx, fs, "lists entry %d (%s): feeds must be a "
+		    "list of feed names, like [ \"ut1-gambling\" ]", i + 1,
+		    l->category);
+	if ((n = config_setting_length(fs)) == 0)
+		return cfg_err(ctx, fs, "lists entry %d (%s): feeds must name "
+		    "at least one feed", i + 1, l->category);
+	if ((l->feeds = calloc((size_t)n, sizeof(*l->feeds))) == NULL)
+		return cfg_nomem(ctx);
+	for (k = 0; k < n; k++) {
+		e = config_setting_get_elem(fs, (unsigned)k);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return cfg_err(ctx, e, "lists entry %d (%s): feeds "
+			    "must be strings", i + 1, l->category);
+		name = config_setting_get_string(e);
+		if (!config_valid_name(name))
+			return cfg_err(ctx, e, "lists entry %d (%s): feed "
+			    "\"%s\" is not a valid name (1 to %d of a-z, 0-9, _ "
+			    "and -)", i + 1, l->category,
+			    msg_str(name, buf, sizeof(buf)), CONFIG_NAME_MAX);
+		for (j = 0; j < l->nfeeds; j++)
+			if (strcmp(l->feeds[j], name) == 0)
+				return cfg_err(ctx, e, "lists entry %d (%s): "
+				    "feed \"%s\" is named twice", i + 1,
+				    l->category, name);
+		if ((rc = set_string(ctx, &l->feeds[l->nfeeds], name)) != 0)
+			return rc;
+		l->nfeeds++;
+	}
+	return 0;
 }
 
 /* Checks lists entry number i (0-based) and fills cfg->lists[i]. */
@@ -1120,9 +1195,10 @@ load_list_entry(struct cfg_ctx *ctx, const config_setting_t *ent, int i)
 {
 	struct config *cfg = ctx->cfg;
 	struct config_list *l = &cfg->lists[i];
-	const config_setting_t *cs, *fs, *e;
+	const config_setting_t *cs, *fs, *ds, *e;
 	const char *cat;
 	char buf[80];
+	bool first = false;
 	int id, k, n, rc;
 
 	if (!config_setting_is_group(ent))
@@ -1140,27 +1216,44 @@ load_list_entry(struct cfg_ctx *ctx, const config_setting_t *ent, int i)
 		return cfg_err(ctx, cs, "lists entry %d: category must be a "
 		    "string", i + 1);
 	cat = config_setting_get_string(cs);
-	if (!valid_category(cat))
+	if (!config_valid_name(cat))
 		return cfg_err(ctx, cs, "lists entry %d: category \"%s\" is "
 		    "not a valid name (1 to %d of a-z, 0-9, _ and -)", i + 1,
-		    msg_str(cat, buf, sizeof(buf)), CONFIG_CATEGORY_MAX);
+		    msg_str(cat, buf, sizeof(buf)), CONFIG_NAME_MAX);
 	if ((id = config_category_id(cfg, cat)) < 0) {
-		if (cfg->ncategories == DOMAINSET_MAX_CATEGORIES)
+		if (cfg->ncategories == SGDB_MAX_CATEGORIES)
 			return cfg_err(ctx, cs, "lists: category \"%s\" is one "
 			    "too many; at most %d categories", cat,
-			    DOMAINSET_MAX_CATEGORIES);
+			    SGDB_MAX_CATEGORIES);
 		if ((rc = set_string(ctx, &cfg->categories[cfg->ncategories],
 		    cat)) != 0)
 			return rc;
 		id = (int)cfg->ncategories++;
+		first = true;
 	}
 	if ((rc = set_string(ctx, &l->category, cat)) != 0)
 		return rc;
 	l->category_id = (unsigned)id;
 
-	if ((fs = config_setting_get_member(ent, "files")) == NULL)
-		return cfg_err(ctx, ent, "lists entry %d (%s) has no files",
-		    i + 1, cat);
+	if ((ds = config_setting_get_member(ent, "confidential")) != NULL) {
+		if (config_setting_type(ds) != CONFIG_TYPE_BOOL)
+			return cfg_err(ctx, ds, "lists entry %d (%s): "
+			    "confidential must be true or false", i + 1, cat);
+		l->confidential = config_setting_get_bool(ds) != 0;
+	}
+	if ((rc = check_confidential(ctx, ds != NULL ? ds : ent, i,
+	    (unsigned)id, first)) != 0)
+		return rc;
+
+	fs = config_setting_get_member(ent, "files");
+	ds = config_setting_get_member(ent, "feeds");
+	if (fs == NULL && ds == NULL)
+		return cfg_err(ctx, ent, "lists entry %d (%s) has no files and "
+		    "no feeds", i + 1, cat);
+	if (ds != NULL && (rc = load_entry_feeds(ctx, ds, i)) != 0)
+		return rc;
+	if (fs == NULL)
+		return 0;
 	if (!is_sequence(fs))
 		return cfg_err(ctx, fs, "lists entry %d (%s): files must be a "
 		    "list of file names, like [ \"%s.domains\" ]", i + 1, cat,
@@ -1207,6 +1300,30 @@ load_lists(struct cfg_ctx *ctx, const config_setting_t *root)
 			return cfg_err(ctx, where, "lists_dir must be an "
 			    "absolute path (starting with /)");
 		if ((rc = set_string(ctx, &cfg->lists_dir, dir)) != 0)
+			return rc;
+	}
+	dir = NULL;
+	if ((rc = get_string(ctx, root, NULL, "lists_db", &dir, &where)) != 0)
+		return rc;
+	if (dir != NULL) {
+		/* Written by safegate-lists, mapped by safegated: both must
+		 * mean the same file whatever their working directory. */
+		if (dir[0] != '/')
+			return cfg_err(ctx, where, "lists_db must be an "
+			    "absolute path (starting with /)");
+		if (dir[strlen(dir) - 1] == '/')
+			return cfg_err(ctx, where, "lists_db must name a file, "
+			    "not a folder");
+		if ((rc = set_string(ctx, &cfg->lists_db, dir)) != 0)
+			return rc;
+	}
+	dir = NULL;
+	if ((rc = get_string(ctx, root, NULL, "feeds", &dir, &where)) != 0)
+		return rc;
+	if (dir != NULL) {
+		if (dir[0] == '\0')
+			return cfg_err(ctx, where, "feeds must not be empty");
+		if ((rc = set_string(ctx, &cfg->feeds, dir)) != 0)
 			return rc;
 	}
 
@@ -1364,9 +1481,12 @@ config_new(const char *source)
 	cfg->log_level = LOG_LEVEL_INFO;
 	cfg->source = strdup(source);
 	cfg->lists_dir = strdup(CONFIG_DEF_LISTS_DIR);
+	cfg->lists_db = strdup(CONFIG_DEF_LISTS_DB);
+	cfg->feeds = strdup(CONFIG_DEF_FEEDS);
 	cfg->events_path = strdup(CONFIG_DEF_EVENTS);
 	cfg->control_socket = strdup(CONFIG_DEF_SOCKET);
 	if (cfg->source == NULL || cfg->lists_dir == NULL ||
+	    cfg->lists_db == NULL || cfg->feeds == NULL ||
 	    cfg->events_path == NULL || cfg->control_socket == NULL) {
 		config_free(cfg);
 		errno = ENOMEM;
@@ -1470,36 +1590,44 @@ config_load_string(const char *name, const char *text, char *err,
 	return cfg;
 }
 
-struct config *
-config_load_file(const char *path, char *err, size_t errlen)
+/*
+ * Reads a text file of at most CONFIG_MAX_SIZE bytes with no NUL byte into
+ * *text (the caller frees it), NUL-terminated and ending in a newline.
+ * Returns 0, or SG_ECONFIG or -errno with a message.
+ */
+static int
+read_text(const char *path, char **text, char *err, size_t errlen)
 {
-	struct config *cfg = NULL;
 	char *buf = NULL, *nul;
 	size_t len = 0, n, i;
 	unsigned line;
 	FILE *fp;
-	int saved;
+	int rc = 0;
 
+	*text = NULL;
 	if ((fp = fopen(path, "r")) == NULL) {
+		rc = -errno;
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
+		return rc;
 	}
 	/* One byte more than allowed tells a file that is too big. */
 	if ((buf = malloc(CONFIG_MAX_SIZE + 2)) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
+		rc = -ENOMEM;
 		goto done;
 	}
 	while (len <= CONFIG_MAX_SIZE &&
 	    (n = fread(buf + len, 1, CONFIG_MAX_SIZE + 1 - len, fp)) > 0)
 		len += n;
 	if (ferror(fp)) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		rc = errno != 0 ? -errno : -EIO;
+		snprintf(err, errlen, "%s: %s", path, sg_strerror(rc));
 		goto done;
 	}
 	if (len > CONFIG_MAX_SIZE) {
 		snprintf(err, errlen, "%s: larger than %d bytes", path,
 		    CONFIG_MAX_SIZE);
-		errno = EFBIG;
+		rc = -EFBIG;
 		goto done;
 	}
 	if ((nul = memchr(buf, '\0', len)) != NULL) {
@@ -1507,19 +1635,67 @@ config_load_file(const char *path, char *err, size_t errlen)
 			line += buf[i] == '\n';
 		snprintf(err, errlen, "%s:%u: a NUL byte; this is not a text "
 		    "file", path, line);
-		errno = EINVAL;
+		rc = SG_ECONFIG;
 		goto done;
 	}
 	if (len == 0 || buf[len - 1] != '\n')
 		buf[len++] = '\n';
 	buf[len] = '\0';
-	cfg = load_text(path, buf, err, errlen);
+	*text = buf;
+	buf = NULL;
 done:
-	saved = errno;
 	free(buf);
 	fclose(fp);
-	errno = saved;
+	return rc;
+}
+
+struct config *
+config_load_file(const char *path, char *err, size_t errlen)
+{
+	struct config *cfg;
+	char *text;
+	int rc;
+
+	if ((rc = read_text(path, &text, err, errlen)) != 0) {
+		errno = rc == SG_ECONFIG ? EINVAL : -rc;
+		return NULL;
+	}
+	cfg = load_text(path, text, err, errlen);
+	rc = errno;
+	free(text);
+	errno = rc;
 	return cfg;
+}
+
+int
+config_read_other(const char *path, config_t *lc, char *err, size_t errlen)
+{
+	struct str_lines sl = { NULL, 0, 0 };
+	char *text;
+	size_t next = 0;
+	int rc;
+
+	if ((rc = read_text(path, &text, err, errlen)) != 0)
+		return rc;
+	if ((rc = check_syntax(path, text, &sl, err, errlen)) != 0)
+		goto done;
+	config_init(lc);
+	if (config_read_string(lc, text) != CONFIG_TRUE) {
+		if (config_error_line(lc) > 0)
+			snprintf(err, errlen, "%s:%d: %s", path,
+			    config_error_line(lc), config_error_text(lc));
+		else
+			snprintf(err, errlen, "%s: %s", path,
+			    config_error_text(lc));
+		config_destroy(lc);
+		rc = SG_ECONFIG;
+		goto done;
+	}
+	fix_lines(config_root_setting(lc), &sl, &next);
+done:
+	free(sl.line);
+	free(text);
+	return rc;
 }
 
 struct config *
@@ -1547,12 +1723,17 @@ config_free(struct config *cfg)
 		for (k = 0; k < cfg->lists[i].nfiles; k++)
 			free(cfg->lists[i].files[k]);
 		free(cfg->lists[i].files);
+		for (k = 0; k < cfg->lists[i].nfeeds; k++)
+			free(cfg->lists[i].feeds[k]);
+		free(cfg->lists[i].feeds);
 	}
 	free(cfg->lists);
 	for (i = 0; i < cfg->ncategories; i++)
 		free(cfg->categories[i]);
 	free(cfg->source);
 	free(cfg->lists_dir);
+	free(cfg->lists_db);
+	free(cfg->feeds);
 	free(cfg->events_path);
 	free(cfg->control_socket);
 	free(cfg);
@@ -1621,6 +1802,10 @@ config_print(const struct config *cfg, FILE *fp)
 
 	fputs("lists_dir = ", fp);
 	print_str(fp, cfg->lists_dir);
+	fputs(";\nlists_db = ", fp);
+	print_str(fp, cfg->lists_db);
+	fputs(";\nfeeds = ", fp);
+	print_str(fp, cfg->feeds);
 	fputs(";\n", fp);
 
 	if (cfg->nlists == 0)
@@ -1629,14 +1814,24 @@ config_print(const struct config *cfg, FILE *fp)
 		fputs("lists = (\n", fp);
 		for (i = 0; i < cfg->nlists; i++) {
 			l = &cfg->lists[i];
-			fprintf(fp, "  { category = \"%s\"; files = [",
-			    l->category);
-			for (k = 0; k < l->nfiles; k++) {
-				fputs(sep(k), fp);
-				print_str(fp, l->files[k]);
+			fprintf(fp, "  { category = \"%s\";%s", l->category,
+			    l->confidential ? " confidential = true;" : "");
+			if (l->nfiles > 0) {
+				fputs(" files = [", fp);
+				for (k = 0; k < l->nfiles; k++) {
+					fputs(sep(k), fp);
+					print_str(fp, l->files[k]);
+				}
+				fputs(" ];", fp);
 			}
-			fprintf(fp, " ]; }%s\n",
-			    i + 1 < cfg->nlists ? "," : "");
+			if (l->nfeeds > 0) {
+				fputs(" feeds = [", fp);
+				for (k = 0; k < l->nfeeds; k++)
+					fprintf(fp, "%s\"%s\"", sep(k),
+					    l->feeds[k]);
+				fputs(" ];", fp);
+			}
+			fprintf(fp, " }%s\n", i + 1 < cfg->nlists ? "," : "");
 		}
 		fputs(");\n", fp);
 	}
@@ -1690,6 +1885,41 @@ config_list_path(const struct config *cfg, const char *file,
 	if (n < 0 || (size_t)n >= len)
 		return NULL;
 	return buf;
+}
+
+const char *
+config_feeds_dir(const struct config *cfg, char *buf, size_t len)
+{
+	const char *slash = strrchr(cfg->lists_db, '/');
+	size_t dir;
+
+	/* lists_db is absolute, so there is a slash; "/x" gives "/feeds". */
+	dir = slash != NULL ? (size_t)(slash - cfg->lists_db) : 0;
+	if ((size_t)snprintf(buf, len, "%.*s/feeds", (int)dir,
+	    cfg->lists_db) >= len)
+		return NULL;
+	return buf;
+}
+
+const char *
+config_feed_path(const struct config *cfg, const char *name, char *buf,
+    size_t len)
+{
+	char dir[PATH_MAX];
+
+	if (!config_valid_name(name) ||
+	    config_feeds_dir(cfg, dir, sizeof(dir)) == NULL ||
+	    (size_t)snprintf(buf, len, "%s/%s.list", dir, name) >= len)
+		return NULL;
+	return buf;
+}
+
+unsigned
+config_line(const config_setting_t *s)
+{
+	if (config_setting_get_hook(s) != NULL)	/* see fix_lines() */
+		return (unsigned)(uintptr_t)config_setting_get_hook(s);
+	return config_setting_source_line(s);
 }
 
 const char *

@@ -18,10 +18,25 @@
  *   dns = { block_response = "nxdomain";             # nxdomain|null|address
  *           ttl = 300; block_page = [ "192.0.2.1", "2001:db8::1" ]; };
  *   lists_dir = "/usr/share/safegate/blocklists";
- *   lists = ( { category = "adult"; files = [ "adult.domains" ]; }, ... );
+ *   lists_db = "/var/lib/safegate/lists.sgdb";   # the compiled set
+ *   feeds = "feeds.conf";                        # the feed registry
+ *   lists = ( { category = "adult"; files = [ "adult.domains" ];
+ *               feeds = [ "blp-porn" ]; confidential = false; }, ... );
  *   block = [ "adult", "gambling" ];
  *   log = { events = "/var/log/safegate/events.jsonl"; level = "info"; };
  *   control = { socket = "/run/safegate/control.sock"; };
+ *
+ * `feeds`, like each of `files`, is a path under lists_dir unless it starts
+ * with "/" (config_list_path()).  A lists entry needs `files`, `feeds` or
+ * both.  Feed names are only checked for form here: whether the registry
+ * has them is the registry's business (update.h), because the registry is
+ * another file that need not exist for safegated to run.  A category is
+ * confidential (hashed entries only, sgdb.h) if its entries say so, and
+ * every entry of it must then say so.
+ *
+ * There is no allow list in the schema yet.  When one comes, a parent's
+ * allow list must never override a confidential category: naming one there
+ * is to be a config error, like the rule above.
  */
 #ifndef SG_CONFIG_H
 #define SG_CONFIG_H
@@ -31,9 +46,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <libconfig.h>
+
 #include "addr.h"
 #include "dns.h"
-#include "domainset.h"
+#include "sgdb.h"
 #include "err.h"
 #include "log.h"
 
@@ -42,14 +59,20 @@
 #define CONFIG_MAX_QUEUES	16
 #define CONFIG_ERR_LEN		512
 #define CONFIG_MAX_SIZE		(1024 * 1024)	/* bytes of a config file */
+#define CONFIG_NAME_MAX		32	/* bytes of a category or feed name */
 
 enum fw_backend { FW_AUTO, FW_IPTABLES, FW_NFT };
 
 struct config_list {
 	char		*category;
 	unsigned	 category_id;	/* index into config.categories */
+	bool		 confidential;	/* the same for every entry of a
+					   category: config.confidential_mask */
 	char		**files;	/* as written; see config_list_path() */
-	size_t		 nfiles;
+	size_t		 nfiles;	/* 0 if the entry has feeds only */
+	char		**feeds;	/* feed names, [a-z0-9_-]; see
+					   config_feed_path() */
+	size_t		 nfeeds;
 	int		 line;		/* where the entry starts */
 };
 
@@ -71,11 +94,17 @@ struct config {
 
 	/* lists */
 	char		*lists_dir;
+	char		*lists_db;	/* the compiled set (sgdb), absolute */
+	char		*feeds;		/* the feed registry, as written; see
+					   config_list_path() */
 	struct config_list *lists;
 	size_t		 nlists;
-	/* distinct category names, in order of first appearance in `lists` */
-	char		*categories[DOMAINSET_MAX_CATEGORIES];
+	/* distinct category names, in order of first appearance in `lists`;
+	   a category's id is its index here */
+	char		*categories[SGDB_MAX_CATEGORIES];
 	size_t		 ncategories;
+	/* bit id set: category id is confidential (hashed entries only) */
+	uint64_t	 confidential_mask;
 
 	/* block: categories blocked for everyone */
 	uint64_t	 block_mask;
@@ -120,7 +149,8 @@ void	config_free(struct config *);
  * SOURCE)" line, then every key, defaults filled in, in the order of the
  * schema above, indented by two spaces.  Loading the output gives the same
  * config, and printing that gives the same text after the first line.
- * Lists entries keep their order; block is written in category order.
+ * Lists entries keep their order, and write confidential, files and feeds
+ * only when set; block is written in category order.
  */
 void	config_print(const struct config *, FILE *);
 
@@ -134,6 +164,44 @@ int	config_category_id(const struct config *, const char *name);
  */
 const char *config_list_path(const struct config *, const char *file,
 	    const char *lists_dir_override, char *buf, size_t len);
+
+/*
+ * Where `safegate-lists update` keeps downloaded feeds: the folder "feeds"
+ * beside lists_db (/var/lib/safegate/feeds by default), which is written
+ * to, unlike lists_dir that may be read-only (/usr/share, a squashfs).
+ * Returns buf, or NULL if it is too long.
+ */
+const char *config_feeds_dir(const struct config *, char *buf, size_t len);
+
+/*
+ * Feed `name` there: <feeds dir>/<name>.list.  The file may not exist:
+ * feeds are downloaded on demand, and safegated runs with none.  Returns
+ * buf, or NULL if the name is not a valid name or the path is too long.
+ */
+const char *config_feed_path(const struct config *, const char *name,
+	    char *buf, size_t len);
+
+/* Whether a category or feed name is 1..CONFIG_NAME_MAX of [a-z0-9_-]. */
+bool	config_valid_name(const char *);
+
+/*
+ * Reads another libconfig file of the project (the feed registry,
+ * update.h) the way config files are read: at most CONFIG_MAX_SIZE bytes,
+ * the same syntax check first (no @include, no wrapped numbers, no open
+ * strings).  On success *lc is ready (the call config_init()s it; the
+ * caller config_destroy()s it) and config_line() gives a setting's line.
+ * Returns 0, or SG_ECONFIG or -errno with "FILE:LINE: what is wrong" (or
+ * "FILE: ...") in err, and *lc then needs no destroy.
+ */
+int	config_read_other(const char *path, config_t *lc, char *err,
+	    size_t errlen) SG_WUR;
+
+/*
+ * The line a setting of a config_read_other() tree starts on: libconfig's
+ * own, corrected for string elements of lists (libconfig gives the last
+ * one the line after it).
+ */
+unsigned config_line(const config_setting_t *);
 
 /* The names config files use ("nft", "address"); "unknown" if out of range. */
 const char *config_backend_name(enum fw_backend);

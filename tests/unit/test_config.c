@@ -106,13 +106,19 @@ Test(config, default_is_the_shipped_file)
 	cfg = config_load_default(err, sizeof(err));
 	cr_assert_not_null(cfg, "%s", err);
 	cr_expect_str_eq(cfg->source, CONFIG_EMBEDDED_NAME);
-	cr_expect_eq(cfg->ncategories, 3);
+	cr_expect_eq(cfg->ncategories, 6);
 	cr_expect_str_eq(cfg->categories[0], "adult");
 	cr_expect_str_eq(cfg->categories[1], "gambling");
-	cr_expect_str_eq(cfg->categories[2], "bypass");
-	cr_expect_eq(cfg->block_mask, 7);
-	cr_expect_eq(cfg->nlists, 3);
-	cr_expect_str_eq(cfg->lists[2].files[0], "bypass-canaries.domains");
+	cr_expect_str_eq(cfg->categories[5], "bypass");
+	cr_expect_eq(cfg->block_mask, 0x3f);
+	cr_expect_eq(cfg->confidential_mask, 0);
+	cr_expect_eq(cfg->nlists, 6);
+	cr_expect_str_eq(cfg->lists[5].files[0], "seed/bypass-canaries.domains");
+	cr_expect_eq(cfg->lists[5].nfeeds, 0);
+	cr_expect_eq(cfg->lists[0].nfeeds, 2);
+	cr_expect_str_eq(cfg->lists[0].feeds[0], "blp-porn");
+	cr_expect_str_eq(cfg->lists_db, "/var/lib/safegate/lists.sgdb");
+	cr_expect_str_eq(cfg->feeds, "feeds.conf");
 	cr_expect_eq(config_category_id(cfg, "gambling"), 1);
 	cr_expect_eq(config_category_id(cfg, "games"), -1);
 	cr_expect(strstr(config_default_text(), "lists_dir = ") != NULL);
@@ -141,6 +147,8 @@ Test(config, defaults_match_shipped_file)
 	cr_expect_eq(def->fw_manage, empty->fw_manage);
 	cr_expect_eq(def->fw_backend, empty->fw_backend);
 	cr_expect_str_eq(def->lists_dir, empty->lists_dir);
+	cr_expect_str_eq(def->lists_db, empty->lists_db);
+	cr_expect_str_eq(def->feeds, empty->feeds);
 	cr_expect_str_eq(def->events_path, empty->events_path);
 	cr_expect_eq(def->log_level, empty->log_level);
 	cr_expect_str_eq(def->control_socket, empty->control_socket);
@@ -223,6 +231,8 @@ Test(config, canonical_text)
 	    "  block_page = [ \"::1\" ];\n"
 	    "};\n"
 	    "lists_dir = \"/usr/share/safegate/blocklists\";\n"
+	    "lists_db = \"/var/lib/safegate/lists.sgdb\";\n"
+	    "feeds = \"feeds.conf\";\n"
 	    "lists = (\n"
 	    "  { category = \"x\"; files = [ \"q\\\"\\\\\\t.d\" ]; },\n"
 	    "  { category = \"y\"; files = [ \"y.d\" ]; }\n"
@@ -327,7 +337,7 @@ Test(config, errors)
 	    "\"abcdefghijklmnopqrstuvwxyz0123456\" is not a valid name "
 	    "(1 to 32 of a-z, 0-9, _ and -)");
 	load_fails("lists = ( { category = \"a\"; } );",
-	    "t.conf:1: lists entry 1 (a) has no files");
+	    "t.conf:1: lists entry 1 (a) has no files and no feeds");
 	load_fails("lists = ( { category = \"a\"; files = \"x\"; } );",
 	    "t.conf:1: lists entry 1 (a): files must be a list of file names, "
 	    "like [ \"a.domains\" ]");
@@ -640,4 +650,61 @@ Test(config, string_element_lines)
 	load_fails("lists = (\n  { category = \"a\"; files = [ \"x\",\n"
 	    "    \"\"\n  ]; }\n);\n",
 	    "t.conf:3: lists entry 1 (a): a file name is empty");
+}
+
+Test(config, feeds_and_confidential)
+{
+	struct config *cfg;
+	char buf[256];
+
+	cfg = load("lists_dir = \"/l\";\n"
+	    "lists_db = \"/db/x.sgdb\";\n"
+	    "feeds = \"/etc/feeds.conf\";\n"
+	    "lists = (\n"
+	    "  { category = \"adult\"; feeds = [ \"f1\", \"f2\" ]; },\n"
+	    "  { category = \"abuse\"; confidential = true;\n"
+	    "    files = [ \"a.sha256\" ]; },\n"
+	    "  { category = \"adult\"; confidential = false;\n"
+	    "    files = [ \"x\" ]; feeds = [ \"f3\" ]; },\n"
+	    "  { category = \"abuse\"; confidential = true; feeds = [ \"h\" ]; }\n"
+	    ");\n"
+	    "block = [ \"abuse\" ];\n");
+	cr_expect_str_eq(cfg->lists_db, "/db/x.sgdb");
+	cr_expect_str_eq(cfg->feeds, "/etc/feeds.conf");
+	cr_expect_eq(cfg->ncategories, 2);
+	cr_expect_eq(cfg->confidential_mask, 2);
+	cr_expect_eq(cfg->block_mask, 2);
+	cr_expect_eq(cfg->lists[0].nfiles, 0);
+	cr_expect_eq(cfg->lists[0].nfeeds, 2);
+	cr_expect_str_eq(cfg->lists[0].feeds[1], "f2");
+	cr_expect(!cfg->lists[0].confidential);
+	cr_expect(cfg->lists[1].confidential);
+	cr_expect(cfg->lists[3].confidential);
+	cr_expect_eq(cfg->lists[3].category_id, 1);
+	cr_expect_eq(cfg->lists[2].nfiles, 1);
+	cr_expect_eq(cfg->lists[2].nfeeds, 1);
+	cr_expect_str_eq(config_feed_path(cfg, "f1", buf, sizeof(buf)),
+	    "/db/feeds/f1.list");
+	cr_expect_null(config_feed_path(cfg, "../x", buf, sizeof(buf)));
+	cr_expect_null(config_feed_path(cfg, "f1", buf, 10));
+	cr_expect_str_eq(config_list_path(cfg, cfg->feeds, NULL, buf,
+	    sizeof(buf)), "/etc/feeds.conf");
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+Test(config, feed_errors)
+{
+	load_fails("lists = ( { category = \"a\"; confidential = true;\n"
+	    "  files = [ \"x\" ]; },\n"
+	    "  { category = \"a\"; feeds = [ \"f\" ]; } );\n",
+	    "t.conf:3: lists entry 2 (a): confidential is false, but lists "
+	    "entry 1 made it confidential; every entry of a category must "
+	    "agree");
+	load_fails("lists = ( { category = \"a\"; feeds = [ \"F\" ]; } );\n",
+	    "t.conf:1: lists entry 1 (a): feed \"F\" is not a valid name (1 to "
+	    "32 of a-z, 0-9, _ and -)");
+	load_fails("lists_db = \"x.sgdb\";\n",
+	    "t.conf:1: lists_db must be an absolute path (starting with /)");
+	load_fails("feeds = \"\";\n", "t.conf:1: feeds must not be empty");
 }

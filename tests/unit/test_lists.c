@@ -614,7 +614,7 @@ Test(lists, bundled_lists)
 	    NULL, NULL), 0);
 	cr_assert_eq(lists_read_file("blocklists/gambling.domains", 1, b,
 	    &st[1], NULL, NULL), 0);
-	cr_assert_eq(lists_read_file("blocklists/bypass-canaries.domains", 2, b,
+	cr_assert_eq(lists_read_file("blocklists/seed/bypass-canaries.domains", 2, b,
 	    &st[2], NULL, NULL), 0);
 	s = domainset_builder_finish(b);
 	expect_stats(&st[0], 61160, 61160, 0, 0, 0);
