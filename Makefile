@@ -15,7 +15,7 @@ SHARED	?= $(CURDIR)/../shared
 SAN	?= 0
 
 CC	?= cc
-PKGS	:= libnetfilter_queue libmnl libconfig libpcap libcrypto
+PKGS	:= libnetfilter_queue libmnl libconfig libpcap libcrypto libidn2
 # ldns: the tests' and fuzzers' independent reader of what safegated writes
 TEST_PKGS := ldns
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -86,10 +86,13 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 # ---------------------------------------------------------------- tests
 # Unit tests run anywhere; the end-to-end tests need root (namespaces,
 # NFQUEUE) and say so.
-test: unit-test config-test install-test e2e-test
+test: unit-test lists-test config-test install-test e2e-test
 
 unit-test: $(UNIT)
 	$(UNIT) --jobs 2
+
+lists-test: $(TOOLS)
+	tests/lists/run.sh $(BUILD)
 
 config-test: $(PROGS)
 	tests/config/run.sh $(BUILD)
@@ -134,18 +137,32 @@ fuzz: $(FUZZERS) $(FUZZ_BUILD)/seed-tool
 # ---------------------------------------------------------------- bench
 bench: $(PROGS) $(TOOLS)
 	bench/run.sh $(BUILD) "$(SHARED)"
+	$(MAKE) BUILD=$(BUILD) bench-lists
+
+# Compiled sets (sgdb) on their own: compile, open, lookup, memory, beside
+# dnsmasq and unbound loading the same list.  Knobs: see bench/lists.sh.
+LISTS_BENCH := $(BUILD)/bench/lists-bench
+.PHONY: bench-lists
+$(LISTS_BENCH): bench/lists_bench.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench-lists: $(LISTS_BENCH)
+	bench/lists.sh $(BUILD) "$(SHARED)"
 
 # ---------------------------------------------------------------- run
-# Installs what is missing, builds, checks the bundled lists, then runs the
-# daemon in the foreground on config/safegate.conf.  It puts its rules up
-# itself and takes them down again on Ctrl-C.
+# Installs what is missing, builds, compiles the bundled lists into
+# $(BUILD)/lists.sgdb, then runs the daemon in the foreground on
+# config/safegate.conf and that set.  It puts its rules up itself and takes
+# them down again on Ctrl-C.
 lists: $(PROGS)
-	$(BUILD)/safegate-lists check -c config/safegate.conf -L blocklists
+	$(BUILD)/safegate-lists compile -c config/safegate.conf -L blocklists \
+	    -o $(BUILD)/lists.sgdb
 
 run: deps
 	$(MAKE) all
 	$(MAKE) lists
-	$(BUILD)/safegated -f -c config/safegate.conf -L blocklists
+	$(BUILD)/safegated -f -c config/safegate.conf -L blocklists \
+	    -D $(BUILD)/lists.sgdb
 
 # ---------------------------------------------------------------- install
 BINDIR	:= $(PREFIX)/sbin
@@ -154,12 +171,15 @@ MANDIR	:= $(PREFIX)/share/man
 SYSCONF	?= /etc
 
 install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/blocklists \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/blocklists/seed \
 	    $(DESTDIR)$(SYSCONF)/safegate $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
 	install -m 0644 blocklists/*.domains blocklists/README.md \
-	    blocklists/LICENSES.md $(DESTDIR)$(DATADIR)/blocklists/
+	    blocklists/LICENSES.md blocklists/feeds.conf \
+	    $(DESTDIR)$(DATADIR)/blocklists/
+	install -m 0644 blocklists/seed/*.domains \
+	    $(DESTDIR)$(DATADIR)/blocklists/seed/
 	sed 's|^lists_dir = .*|lists_dir = "$(DATADIR)/blocklists";|' \
 	    config/safegate.conf > $(DESTDIR)$(DATADIR)/safegate.conf.example
 	[ -e $(DESTDIR)$(SYSCONF)/safegate/safegate.conf ] || install -m 0640 \
@@ -183,11 +203,13 @@ uninstall:
 # ---------------------------------------------------------------- deps
 # Build: compiler, pkg-config and the libraries.  Tests: Criterion, the
 # firewall tools, iproute2, dnsmasq, drill and dig, clang for libFuzzer.
-# Bench: dnsperf, xz.
+# Bench: dnsperf, xz, unbound, valgrind (callgrind).  Feeds: curl, and
+# python3 for the update test's HTTP server.
 DEPS := build-essential pkg-config libnetfilter-queue-dev libmnl-dev \
 	libldns-dev libconfig-dev libpcap-dev libssl-dev libcriterion-dev \
 	iptables nftables iproute2 procps dnsmasq-base ldnsutils \
-	bind9-dnsutils dnsperf xz-utils clang libclang-rt-14-dev
+	bind9-dnsutils dnsperf xz-utils clang libclang-rt-14-dev libidn2-dev \
+	unbound curl valgrind python3
 
 deps:
 	@missing=$$(for p in $(DEPS); do \

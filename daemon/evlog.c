@@ -127,7 +127,10 @@ evlog_format(const struct event *ev, char *buf, size_t len)
 	} else
 		jb_str(&b, "null");
 	jb_str(&b, ",\"name\":");
-	jb_quoted(&b, ev->name, ev->name_len);
+	if (ev->confidential)
+		jb_str(&b, "null");
+	else
+		jb_quoted(&b, ev->name, ev->name_len);
 	jb_str(&b, ",\"qtype\":\"");
 	jb_str(&b, dns_type_name(ev->qtype, tmp, sizeof(tmp)));
 	jb_str(&b, "\",\"categories\":[");
@@ -146,7 +149,16 @@ evlog_format(const struct event *ev, char *buf, size_t len)
 		}
 	}
 	jb_str(&b, "],\"rule\":");
-	jb_quoted(&b, ev->rule != NULL ? ev->rule : "", ev->rule_len);
+	if (ev->confidential) {
+		jb_str(&b, "\"hash:");
+		for (i = 0; i < 32; i++) {
+			snprintf(tmp, sizeof(tmp), "%02x", ev->hash[i]);
+			jb_str(&b, tmp);
+		}
+		jb_str(&b, "\",\"list\":");
+		jb_quoted(&b, ev->list, strlen(ev->list));
+	} else
+		jb_quoted(&b, ev->rule != NULL ? ev->rule : "", ev->rule_len);
 	jb_str(&b, ",\"action\":");
 	jb_quoted(&b, ev->action, strlen(ev->action));
 	jb_str(&b, "}\n");

@@ -34,10 +34,17 @@ struct event {
 	size_t		 name_len;
 	uint16_t	 qtype;
 	uint64_t	 categories;	/* the categories that blocked it */
-	char *const	*category_names; /* indexed by category id */
+	const char *const *category_names; /* indexed by category id */
 	size_t		 ncategory_names;
 	const char	*rule;		/* the listed name that matched */
 	size_t		 rule_len;
+	/*
+	 * A confidential match: the name and rule are never written; the
+	 * entry's list and hash are, as "list" and "rule":"hash:HEX".
+	 */
+	bool		 confidential;
+	const char	*list;
+	const uint8_t	*hash;		/* 32 bytes */
 	const char	*action;	/* "nxdomain", "null", "address",
 					   "reset" */
 };

@@ -40,8 +40,17 @@ struct decision {
 	uint64_t	 matched;	/* every category the name is in */
 	uint64_t	 blocked;	/* those that block it for this client */
 	const char	*rule;		/* the most specific listed suffix;
-					   points into the snapshot */
+					   points into req->name; NULL when
+					   confidential */
 	size_t		 rule_len;
+	/*
+	 * The name matched a confidential category (blocked here or not):
+	 * it must never be written anywhere.  The most specific confidential
+	 * entry is told by its list and hash instead.
+	 */
+	bool		 confidential;
+	unsigned	 list;
+	uint8_t		 hash[32];
 };
 
 void	policy_decide(const struct snapshot *, const struct request *,

@@ -16,12 +16,14 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: safegated [-dfn] [-c file] [-L dir] [-R up|down|show]\n"
+	    "usage: safegated [-dfn] [-c file] [-D file] [-L dir] "
+	    "[-R up|down|show]\n"
 	    "  -c file  configuration (default " CONFIG_DEFAULT_PATH
 	    ", else the embedded default)\n"
 	    "  -f       stay in the foreground, log to stderr\n"
 	    "  -d       log debug output\n"
 	    "  -n       check the configuration, print it in canonical form\n"
+	    "  -D file  the compiled set to map (overrides lists_db)\n"
 	    "  -L dir   read relative list files from dir (overrides "
 	    "lists_dir)\n"
 	    "  -R op    firewall rules only: put them up, take them down,\n"
@@ -77,11 +79,12 @@ main(int argc, char *argv[])
 	struct config *cfg;
 	const char *rules_op = NULL;
 	char err[CONFIG_ERR_LEN], conf_abs[PATH_MAX], lists_abs[PATH_MAX];
+	char db_abs[PATH_MAX], cwd[PATH_MAX];
 	bool check = false;
 	int ch, status;
 
 	log_init("safegated", false);
-	while ((ch = getopt(argc, argv, "c:dfnL:R:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dD:fnL:R:")) != -1) {
 		switch (ch) {
 		case 'c':
 			opts.config_path = optarg;
@@ -94,6 +97,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			check = true;
+			break;
+		case 'D':
+			opts.lists_db = optarg;
 			break;
 		case 'L':
 			opts.lists_dir = optarg;
@@ -129,6 +135,16 @@ main(int argc, char *argv[])
 	if (opts.config_path != NULL &&
 	    realpath(opts.config_path, conf_abs) != NULL)
 		opts.config_path = conf_abs;
+	/* The set may not exist yet (it is compiled at load then). */
+	if (opts.lists_db != NULL && opts.lists_db[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    (size_t)snprintf(db_abs, sizeof(db_abs), "%s/%s", cwd,
+		    opts.lists_db) >= sizeof(db_abs)) {
+			log_warnx("-D %s: path too long", opts.lists_db);
+			return 1;
+		}
+		opts.lists_db = db_abs;
+	}
 	if (opts.lists_dir != NULL) {
 		if (realpath(opts.lists_dir, lists_abs) == NULL) {
 			log_warn("-L %s", opts.lists_dir);

@@ -119,10 +119,20 @@ record(const struct snapshot *snap, const struct pipeline_result *r,
 	ev.name_len = r->req.name_len;
 	ev.qtype = r->req.qtype;
 	ev.categories = r->dec.blocked;
-	ev.category_names = snap->cfg->categories;
-	ev.ncategory_names = snap->cfg->ncategories;
+	ev.category_names = snap->category_names;
+	ev.ncategory_names = snap->ncategories;
 	ev.rule = r->dec.rule;
 	ev.rule_len = r->dec.rule_len;
+	if (r->dec.confidential) {
+		struct sgdb_list l;
+
+		sgdb_list(snap->db, r->dec.list, &l);
+		ev.confidential = true;
+		ev.list = l.label;
+		ev.hash = r->dec.hash;
+		ev.name = NULL;
+		ev.name_len = 0;
+	}
 	ev.action = r->action != NULL ? r->action : "drop";
 	n = evlog_format(&ev, buf, len);
 	return n < 0 ? 0 : (size_t)n;
@@ -136,6 +146,7 @@ debug_decision(const struct pipeline_result *r)
 	log_debug("%s %s %s from %s: %s%s%s",
 	    r->pkt.proto == IPPROTO_TCP ? "tcp" : "udp",
 	    dns_type_name(r->req.qtype, type, sizeof(type)),
+	    r->dec.confidential ? "(confidential)" :
 	    printable(r->req.name, r->req.name_len, name, sizeof(name)),
 	    addr_ntop(&r->pkt.src, client, sizeof(client)),
 	    pipeline_outcome_name(r->outcome), r->err ? ": " : "",
@@ -303,8 +314,8 @@ reload(struct server *srv, char *why, size_t len)
 	cfg = config_load(srv->opts->config_path, err, sizeof(err));
 	if (cfg == NULL)
 		goto fail;
-	if ((snap = snapshot_build(cfg, srv->opts->lists_dir, err,
-	    sizeof(err))) == NULL)
+	if ((snap = snapshot_build(cfg, srv->opts->lists_dir,
+	    srv->opts->lists_db, err, sizeof(err))) == NULL)
 		goto fail;
 	old = snapshot_current(srv->slot)->cfg;
 	if (old->queue_first != cfg->queue_first ||
@@ -321,10 +332,10 @@ reload(struct server *srv, char *why, size_t len)
 		log_set_level(cfg->log_level);
 	snapshot_publish(srv->slot, snap);
 	srv->reloads++;
-	log_info("reloaded %s: generation %" PRIu64 ", %zu names",
+	log_info("reloaded %s: generation %" PRIu64 ", %zu entries",
 	    snapshot_current(srv->slot)->cfg->source,
 	    snapshot_current(srv->slot)->generation,
-	    domainset_count(snapshot_current(srv->slot)->set));
+	    sgdb_entries(snapshot_current(srv->slot)->db));
 	snprintf(why, len, "generation %" PRIu64 "\n",
 	    snapshot_current(srv->slot)->generation);
 	return 0;
@@ -384,14 +395,15 @@ print_status(struct server *srv, struct control_reply *r)
 
 	control_printf(r, "pid %ld\nuptime %ld\nconfig %s\ngeneration %"
 	    PRIu64 "\nqueues %u-%u\nfail_open %s\nfirewall %s\n"
-	    "block_response %s\nnames %zu\nset_bytes %zu\n",
+	    "block_response %s\nentries %zu\nset_bytes %zu\nset %s\n",
 	    (long)getpid(), (long)(time(NULL) - srv->started), cfg->source,
 	    snap->generation, srv->fw.queue_first,
 	    srv->fw.queue_first + srv->fw.queue_count - 1,
 	    srv->fw.fail_open ? "yes" : "no",
 	    srv->fw_up ? config_backend_name(srv->backend) : "unmanaged",
 	    config_block_mode_name(cfg->block.mode),
-	    domainset_count(snap->set), domainset_bytes(snap->set));
+	    sgdb_entries(snap->db), sgdb_bytes(snap->db),
+	    snap->compiled ? "compiled at load" : "mapped");
 }
 
 static void
@@ -567,7 +579,7 @@ server_run(const struct server_opts *opts)
 	}
 	if (!opts->debug)
 		log_set_level(cfg->log_level);
-	if ((snap = snapshot_build(cfg, opts->lists_dir, err,
+	if ((snap = snapshot_build(cfg, opts->lists_dir, opts->lists_db, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return 1;
@@ -578,8 +590,8 @@ server_run(const struct server_opts *opts)
 		return 1;
 	}
 	cfg = snap->cfg;
-	log_info("%s: %zu names in %zu categories, block %s", cfg->source,
-	    domainset_count(snap->set), cfg->ncategories,
+	log_info("%s: %zu entries in %zu categories, block %s", cfg->source,
+	    sgdb_entries(snap->db), snap->ncategories,
 	    config_block_mode_name(cfg->block.mode));
 
 	if (!opts->foreground) {

@@ -21,6 +21,7 @@
 struct server_opts {
 	const char	*config_path;	/* NULL: default file or embedded */
 	const char	*lists_dir;	/* -L: overrides lists_dir */
+	const char	*lists_db;	/* -D: overrides lists_db */
 	bool		 foreground;
 	bool		 debug;
 };

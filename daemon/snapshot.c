@@ -9,8 +9,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "compile.h"
 #include "evlog.h"
-#include "lists.h"
 #include "log.h"
 #include "snapshot.h"
 
@@ -23,8 +23,9 @@ struct snapshot_slot {
 };
 
 struct list_errors {
-	size_t	shown;
-	size_t	total;
+	const char	*file;
+	size_t		 shown;
+	size_t		 total;
 };
 
 static void
@@ -32,81 +33,160 @@ list_error(void *arg, const char *file, size_t line, const char *reason)
 {
 	struct list_errors *le = arg;
 
+	if (le->file == NULL || strcmp(le->file, file) != 0) {
+		le->file = file;
+		le->shown = 0;
+	}
 	if (le->shown++ < INVALID_SHOWN)
 		log_warnx("%s:%zu: %s", file, line, reason);
 	le->total++;
 }
 
-struct snapshot *
-snapshot_build(struct config *cfg, const char *lists_dir_override, char *err,
-    size_t errlen)
+static void
+feed_missing(void *arg, const char *feed, const char *path)
 {
-	struct domainset_builder *b = NULL;
-	struct snapshot *s;
-	struct lists_stats st;
+	(void)arg;
+	log_info("feed %s: not downloaded yet (%s); safegate-lists update "
+	    "fetches it", feed, path);
+}
+
+/* Compiles the config's lists into memory, as safegate-lists would. */
+static struct sgdb *
+compile_config(const struct config *cfg, const char *dir, size_t *invalid,
+    char *err, size_t errlen)
+{
+	struct compile_inputs ci;
+	struct compile_report rep;
 	struct list_errors le;
-	char path[PATH_MAX];
-	size_t i, j;
-	int r;
+	struct sgdb *db = NULL;
+	void *image = NULL;
+	size_t len = 0;
+	char why[256];
+	int rc;
+
+	memset(&le, 0, sizeof(le));
+	if ((rc = compile_config_inputs(cfg, dir, feed_missing, NULL,
+	    &ci)) < 0) {
+		snprintf(err, errlen, "%s: lists: %s", cfg->source,
+		    sg_strerror(rc));
+		goto out;
+	}
+	if ((rc = compile_lists(ci.in, ci.n, list_error, &le, &rep, &image,
+	    &len)) < 0) {
+		snprintf(err, errlen, "%s: list %s: %s", cfg->source,
+		    rep.failed_path != NULL ? rep.failed_path : "(all)",
+		    sg_strerror(rc));
+		goto out;
+	}
+	if ((rc = sgdb_open_image(image, len, &db, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "compiled set: %s", why);
+		goto out;
+	}
+	*invalid = rep.total.invalid;
+	log_info("compiled %zu files in %.3f s: %zu entries, %zu invalid "
+	    "lines, %zu skipped, %zu bytes", ci.n, rep.seconds, rep.entries,
+	    rep.total.invalid, rep.total.skipped, rep.bytes);
+out:
+	free(image);
+	compile_inputs_free(&ci);
+	return db;
+}
+
+struct snapshot *
+snapshot_new(struct config *cfg, struct sgdb *db, char *err, size_t errlen)
+{
+	struct sgdb_category sc;
+	struct snapshot *s;
+	unsigned c;
+	int id;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		config_free(cfg);
+		sgdb_close(db);
 		return NULL;
 	}
 	s->cfg = cfg;
-	if ((b = domainset_builder_new()) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		goto fail;
+	s->db = db;
+	s->ncategories = sgdb_ncategories(db);
+	for (c = 0; c < s->ncategories; c++) {
+		sgdb_category(db, c, &sc);
+		s->category_names[c] = sc.name;
 	}
-	for (i = 0; i < cfg->nlists; i++) {
-		const struct config_list *l = &cfg->lists[i];
-
-		for (j = 0; j < l->nfiles; j++) {
-			if (config_list_path(cfg, l->files[j],
-			    lists_dir_override, path, sizeof(path)) == NULL) {
-				snprintf(err, errlen, "%s: list path too long",
-				    l->files[j]);
-				goto fail;
-			}
-			memset(&st, 0, sizeof(st));
-			memset(&le, 0, sizeof(le));
-			r = lists_read_file(path, l->category_id, b, &st,
-			    list_error, &le);
-			if (r < 0) {
-				snprintf(err, errlen, "%s:%d: list %s: %s",
-				    cfg->source, l->line, path, sg_strerror(r));
-				goto fail;
-			}
-			if (le.total > INVALID_SHOWN)
-				log_warnx("%s: %zu more invalid lines",
-				    path, le.total - INVALID_SHOWN);
-			s->list_invalid += st.invalid;
-			log_info("list %s (%s): %zu names, %zu duplicates, "
-			    "%zu invalid, %zu skipped", path, l->category,
-			    st.kept, st.duplicates, st.invalid, st.skipped);
+	/* The config names categories; the set numbers them its own way. */
+	for (c = 0; c < cfg->ncategories; c++) {
+		if (!(cfg->block_mask & (uint64_t)1 << c))
+			continue;
+		if ((id = sgdb_category_id(db, cfg->categories[c])) < 0) {
+			/* Failing would leave nothing filtered at all. */
+			log_warnx("%s: category %s is blocked but the compiled "
+			    "set has no such category: nothing is blocked as "
+			    "%s until the set is compiled again from this "
+			    "config", cfg->source, cfg->categories[c],
+			    cfg->categories[c]);
+			continue;
 		}
+		sgdb_category(db, (unsigned)id, &sc);
+		if (sc.confidential !=
+		    !!(cfg->confidential_mask & (uint64_t)1 << c)) {
+			snprintf(err, errlen, "%s: category %s is %s in the "
+			    "config but not in the compiled set; compile it "
+			    "again", cfg->source, cfg->categories[c],
+			    sc.confidential ? "not confidential" :
+			    "confidential");
+			snapshot_free(s);
+			return NULL;
+		}
+		s->block_mask |= (uint64_t)1 << id;
 	}
-	s->set = domainset_builder_finish(b);
-	b = NULL;
-	if (s->set == NULL) {
-		snprintf(err, errlen, "building the domain set: %s",
-		    strerror(errno));
-		goto fail;
+	return s;
+}
+
+struct snapshot *
+snapshot_build(struct config *cfg, const char *lists_dir_override,
+    const char *lists_db_override, char *err, size_t errlen)
+{
+	const char *dbpath = lists_db_override != NULL ? lists_db_override :
+	    cfg->lists_db;
+	struct snapshot *s;
+	struct sgdb *db = NULL;
+	size_t invalid = 0;
+	char why[256];
+	bool compiled = false;
+	int rc;
+
+	rc = dbpath != NULL && dbpath[0] != '\0' ?
+	    sgdb_open(dbpath, &db, why, sizeof(why)) : -ENOENT;
+	if (rc == -ENOENT) {
+		if (dbpath != NULL && dbpath[0] != '\0')
+			log_info("%s: not there; compiling the lists of %s "
+			    "(safegate-lists compile -c %s saves this at "
+			    "every start)", dbpath, cfg->source, cfg->source);
+		if ((db = compile_config(cfg, lists_dir_override, &invalid,
+		    err, errlen)) == NULL) {
+			config_free(cfg);
+			return NULL;
+		}
+		compiled = true;
+	} else if (rc < 0) {
+		snprintf(err, errlen, "%s: %s", dbpath, why);
+		config_free(cfg);
+		return NULL;
 	}
+	if ((s = snapshot_new(cfg, db, err, errlen)) == NULL)
+		return NULL;
+	s->compiled = compiled;
+	s->list_invalid = invalid;
 	if (cfg->events_path != NULL && cfg->events_path[0] != '\0') {
 		s->evlog = evlog_open(cfg->events_path);
 		if (s->evlog == NULL) {
 			snprintf(err, errlen, "%s: %s", cfg->events_path,
 			    strerror(errno));
-			goto fail;
+			snapshot_free(s);
+			return NULL;
 		}
 	}
 	return s;
-fail:
-	domainset_builder_free(b);
-	snapshot_free(s);
-	return NULL;
 }
 
 void
@@ -115,7 +195,7 @@ snapshot_free(struct snapshot *s)
 	if (s == NULL)
 		return;
 	evlog_close(s->evlog);
-	domainset_free(s->set);
+	sgdb_close(s->db);
 	config_free(s->cfg);
 	free(s);
 }

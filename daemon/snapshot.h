@@ -20,8 +20,8 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "domainset.h"
 #include "err.h"
+#include "sgdb.h"
 
 #define SNAPSHOT_MAX_READERS	(CONFIG_MAX_QUEUES + 4)
 
@@ -29,21 +29,39 @@ struct evlog;
 
 struct snapshot {
 	struct config	*cfg;		/* owned */
-	struct domainset *set;		/* owned */
+	struct sgdb	*db;		/* owned: the compiled set */
 	struct evlog	*evlog;		/* owned */
 	uint64_t	 generation;	/* 1 for the first, +1 each reload */
-	size_t		 list_invalid;	/* invalid lines seen while loading */
+	/* In the set's category ids, which need not be the config's: */
+	uint64_t	 block_mask;	/* the config's `block` */
+	const char	*category_names[SGDB_MAX_CATEGORIES]; /* into db */
+	size_t		 ncategories;
+	bool		 compiled;	/* lists_db was missing: compiled from
+					   the config's lists at load */
+	size_t		 list_invalid;	/* invalid lines seen compiling */
 };
 
 /*
- * Builds a snapshot from a loaded config: reads every list file (relative
- * names under lists_dir_override, or the config's lists_dir) and opens the
- * event log.  Takes ownership of cfg, even on failure.  Invalid list lines
- * are logged (rate-limited per file) and counted; a file that cannot be
- * read fails the build.  Returns NULL and writes why into err.
+ * Builds a snapshot from a loaded config: maps the compiled set lists_db
+ * (lists_db_override, when not NULL, stands in for cfg->lists_db; -D), or,
+ * when that file does not exist, compiles the lists the config names
+ * (relative names under lists_dir_override, or the config's lists_dir) in
+ * memory, as `safegate-lists compile` would.  Then opens the event log.
+ * A set that is damaged, of another version, or lacks a category the
+ * config blocks fails the build; so does a list file that cannot be read.
+ * Takes ownership of cfg, even on failure.  Returns NULL and writes why
+ * into err.
  */
 struct snapshot *snapshot_build(struct config *cfg,
-	    const char *lists_dir_override, char *err, size_t errlen);
+	    const char *lists_dir_override, const char *lists_db_override,
+	    char *err, size_t errlen);
+
+/*
+ * The same from a set already open; takes ownership of cfg and db, even on
+ * failure.  Opens no event log.
+ */
+struct snapshot *snapshot_new(struct config *cfg, struct sgdb *db,
+	    char *err, size_t errlen);
 void	snapshot_free(struct snapshot *);
 
 /* The slot that publishes snapshots to readers.  One per daemon. */

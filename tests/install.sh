@@ -17,6 +17,8 @@ make -s BUILD="$B" install DESTDIR="$D" PREFIX=/opt/sg >"$D.log" 2>&1 ||
 rm -f "$D.log"
 for f in sbin/safegated sbin/safegatectl sbin/safegate-lists \
     share/safegate/blocklists/adult.domains \
+    share/safegate/blocklists/seed/doh.domains \
+    share/safegate/blocklists/feeds.conf \
     share/safegate/blocklists/LICENSES.md \
     share/man/man8/safegated.8 share/man/man5/safegate.conf.5; do
 	check "installed /opt/sg/$f" "test -s '$D/opt/sg/$f'"
@@ -28,8 +30,10 @@ check "the unit runs the installed daemon" \
 	"grep -q 'ExecStart=/opt/sg/sbin/safegated -f' '$D/lib/systemd/system/safegated.service'"
 check "the installed safegated accepts the installed config" \
 	"'$D/opt/sg/sbin/safegated' -n -c '$D/etc/safegate/safegate.conf'"
-check "every list it names is there and reads cleanly" \
-	"'$D/opt/sg/sbin/safegate-lists' check -c '$D/etc/safegate/safegate.conf' -L '$D/opt/sg/share/safegate/blocklists'"
+check "every list it names is there and compiles" \
+	"'$D/opt/sg/sbin/safegate-lists' compile -c '$D/etc/safegate/safegate.conf' -L '$D/opt/sg/share/safegate/blocklists' -o '$D/lists.sgdb'"
+check "the compiled set checks out" \
+	"'$D/opt/sg/sbin/safegate-lists' check '$D/lists.sgdb'"
 echo local > "$D/etc/safegate/safegate.conf"
 make -s BUILD="$B" install DESTDIR="$D" PREFIX=/opt/sg >/dev/null 2>&1
 check "a second install keeps the admin's config" \

@@ -16,6 +16,7 @@ echo blocked.test >"$T/e2e.domains"
 cat >"$T/sg.conf" <<CONF
 queue = { numbers = [ 5 ]; };
 lists_dir = "$T";
+lists_db = "$T/lists.sgdb";   # never there: compiled at load
 lists = ( { category = "testcat"; files = [ "e2e.domains" ]; } );
 block = [ "testcat" ];
 log = { events = "$T/events.jsonl"; };

@@ -27,6 +27,7 @@ firewall = { manage = true; backend = "auto"; };
 dns = { block_response = "$1"; ttl = 120;
         block_page = [ "192.0.2.80", "2001:db8::80" ]; };
 lists_dir = "$T";
+lists_db = "$T/lists.sgdb";   # never there: compiled at load
 lists = ( { category = "testcat"; files = [ "e2e.domains" ]; } );
 block = [ "testcat" ];
 log = { events = "$T/events.jsonl"; level = "debug"; };

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "domainset.h"
+#include "sgdb.h"
 #include "pipeline.h"
 #include "snapshot.h"
 
@@ -25,19 +25,31 @@ make_snapshot(void)
 	    "block = [ \"adult\" ];\n";
 	static const char *const names[] = { "example.com", "blocked.test",
 	    "a.b.example.net" };
-	struct domainset_builder *b;
+	struct sgdb_builder *b;
+	struct config *cfg;
 	struct snapshot *s;
+	struct sgdb *db;
 	char err[CONFIG_ERR_LEN];
-	size_t i;
+	void *image;
+	size_t i, len;
+	int c, l;
 
-	s = calloc(1, sizeof(*s));
-	s->cfg = config_load_string("fuzz", conf, err, sizeof(err));
-	b = domainset_builder_new();
+	if ((cfg = config_load_string("fuzz", conf, err, sizeof(err))) ==
+	    NULL || (b = sgdb_builder_new()) == NULL)
+		abort();
+	if ((c = sgdb_builder_category(b, "adult", false)) < 0 ||
+	    (l = sgdb_builder_list(b, (unsigned)c, "x")) < 0)
+		abort();
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (domainset_builder_add(b, names[i], strlen(names[i]), 0) < 0)
+		if (sgdb_builder_add(b, (unsigned)l, names[i],
+		    strlen(names[i]), false) < 0)
 			abort();
-	s->set = domainset_builder_finish(b);
-	if (s->cfg == NULL || s->set == NULL)
+	if (sgdb_builder_finish(b, &image, &len, NULL) < 0 ||
+	    sgdb_open_image(image, len, &db, NULL, 0) < 0)
+		abort();
+	free(image);
+	sgdb_builder_free(b);
+	if ((s = snapshot_new(cfg, db, err, sizeof(err))) == NULL)
 		abort();
 	return s;
 }
@@ -61,7 +73,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			__builtin_trap();
 	/* A blocked name is always in the set. */
 	if (r.outcome == PL_DROP_BLOCKED &&
-	    !domainset_lookup(snap->set, r.req.name, r.req.name_len, NULL))
+	    !sgdb_lookup(snap->db, r.req.name, r.req.name_len, NULL))
 		__builtin_trap();
 	return 0;
 }

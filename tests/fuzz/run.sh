@@ -20,7 +20,8 @@ else
 fi
 cp -n config/safegate.conf tests/config/good/*.conf tests/config/bad/*.conf \
 	"$C/config/" 2>/dev/null
-cp -n tests/data/lists/* "$C/lists/" 2>/dev/null
+for f in tests/data/lists/* tests/lists/*; do case $f in *.expected|*.sh) ;; *) { case $f in *.hashed) printf '\001' ;; *) printf '\000' ;; esac; cat "$f"; } >"$C/lists/${f//\//_}" ;; esac; done  # byte 1: confidential?
+mkdir -p "$C/sgdb" && cp -n tests/fuzz/seeds/sgdb/* "$C/sgdb/" 2>/dev/null
 
 status=0
 for f in "$B"/fuzz_*; do

@@ -6,7 +6,7 @@
 
 #include "evlog.h"
 
-static char *names[] = { "adult", "gambling", "bypass" };
+static const char *names[] = { "adult", "gambling", "bypass" };
 
 static struct event
 sample(void)
@@ -49,6 +49,26 @@ Test(evlog, format)
 	cr_assert_eq((size_t)n, strlen(buf));
 }
 
+Test(evlog, confidential_match_writes_no_name)
+{
+	struct event ev = sample();
+	uint8_t hash[32];
+	char buf[EVLOG_LINE_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(hash); i++)
+		hash[i] = (uint8_t)i;
+	ev.confidential = true;
+	ev.hash = hash;
+	ev.list = "abuse.hashes";
+	cr_assert_gt(evlog_format(&ev, buf, sizeof(buf)), 0);
+	cr_assert_null(strstr(buf, "blocked"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"name\":null,"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"rule\":\"hash:000102030405060708090a"
+	    "0b0c0d0e0f101112131415161718191a1b1c1d1e1f\",\"list\":"
+	    "\"abuse.hashes\""), "%s", buf);
+}
+
 Test(evlog, hostile_names_are_escaped)
 {
 	struct event ev = sample();
@@ -67,7 +87,7 @@ Test(evlog, hostile_names_are_escaped)
 
 Test(evlog, worst_case_fits)
 {
-	static char *many[64];
+	static const char *many[64];
 	struct event ev = sample();
 	char name[255], buf[EVLOG_LINE_MAX];
 	size_t i;

@@ -8,12 +8,38 @@
 
 #include "config.h"
 #include "dns.h"
-#include "domainset.h"
+#include "sgdb.h"
 #include "pipeline.h"
 #include "snapshot.h"
 
 static struct snapshot *snap;
 static struct pipeline_result res;
+
+/* A compiled set of names, each in the category of the same index. */
+static struct sgdb *
+make_set(const char *const *names, const char *const *cats, size_t n)
+{
+	struct sgdb_builder *b = sgdb_builder_new();
+	struct sgdb *db;
+	void *image;
+	size_t len, i;
+	int c, l;
+
+	cr_assert_not_null(b);
+	for (i = 0; i < n; i++) {
+		c = sgdb_builder_category(b, cats[i], false);
+		cr_assert_geq(c, 0);
+		l = sgdb_builder_list(b, (unsigned)c, cats[i]);
+		cr_assert_geq(l, 0);
+		cr_assert_eq(sgdb_builder_add(b, (unsigned)l, names[i],
+		    strlen(names[i]), false), 0);
+	}
+	cr_assert_eq(sgdb_builder_finish(b, &image, &len, NULL), 0);
+	cr_assert_eq(sgdb_open_image(image, len, &db, NULL, 0), 0);
+	free(image);
+	sgdb_builder_free(b);
+	return db;
+}
 
 static void
 setup(void)
@@ -23,17 +49,15 @@ setup(void)
 	    "lists = ( { category = \"adult\"; files = [ \"a\" ]; },\n"
 	    "          { category = \"games\"; files = [ \"g\" ]; } );\n"
 	    "block = [ \"adult\" ];\n";
-	struct domainset_builder *b;
+	static const char *const names[] = { "blocked.test", "game.test" };
+	static const char *const cats[] = { "adult", "games" };
+	struct config *cfg;
 	char err[CONFIG_ERR_LEN];
 
-	snap = calloc(1, sizeof(*snap));
-	snap->cfg = config_load_string("test", conf, err, sizeof(err));
-	cr_assert_not_null(snap->cfg, "%s", err);
-	b = domainset_builder_new();
-	cr_assert_geq(domainset_builder_add(b, "blocked.test", 12, 0), 0);
-	cr_assert_geq(domainset_builder_add(b, "game.test", 9, 1), 0);
-	snap->set = domainset_builder_finish(b);
-	cr_assert_not_null(snap->set);
+	cfg = config_load_string("test", conf, err, sizeof(err));
+	cr_assert_not_null(cfg, "%s", err);
+	snap = snapshot_new(cfg, make_set(names, cats, 2), err, sizeof(err));
+	cr_assert_not_null(snap, "%s", err);
 }
 
 static void
@@ -289,7 +313,9 @@ Test(pipeline, truncated_capture_is_dropped)
 
 Test(pipeline, canaries_are_always_nxdomain)
 {
-	struct domainset_builder *b;
+	static const char *const names[] = { "use-application-dns.net",
+	    "blocked.test" };
+	static const char *const cats[] = { "adult", "adult" };
 	uint8_t pkt[PACKET_FORGE_MAX];
 	struct dns_msg m;
 	struct packet p;
@@ -299,12 +325,8 @@ Test(pipeline, canaries_are_always_nxdomain)
 	snapshot_free(snap);
 	setup();
 	snap->cfg->block.mode = DNS_BLOCK_NULL;
-	domainset_free(snap->set);
-	b = domainset_builder_new();
-	cr_assert_geq(domainset_builder_add(b, "use-application-dns.net", 23,
-	    0), 0);
-	cr_assert_geq(domainset_builder_add(b, "blocked.test", 12, 0), 0);
-	snap->set = domainset_builder_finish(b);
+	sgdb_close(snap->db);
+	snap->db = make_set(names, cats, 2);
 
 	n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "use-application-dns.net", 1);
 	run(pkt, n);
