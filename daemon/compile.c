@@ -1,8 +1,8 @@
 /*
  * compile.c - list files in, one compiled set out.
  *
- * Each input becomes one list of its category in the set, labelled with the
- * file's base name; the reader (lists.c) hands every entry straight to the
+ * Each input becomes one list of its category in the set, labelled as the
+ * config writes it (or with the file's base name); the reader (lists.c) hands every entry straight to the
  * builder (sgdb.c), so a compile holds 16 bytes per entry read and never a
  * name.  Should the builder find two names sharing a 64-bit key (about one
  * compile in ten million at two million names), the inputs are read again
@@ -90,6 +90,7 @@ compile_once(const struct compile_input *in, size_t n, lists_error_fn *err,
 			continue;
 		cc->files++;
 		if ((rc = sgdb_builder_list(b, (unsigned)id,
+		    in[i].label != NULL ? in[i].label :
 		    base_name(in[i].path))) < 0) {
 			rep->failed_path = in[i].path;
 			return rc;
@@ -156,7 +157,7 @@ compile_lists(const struct compile_input *in, size_t n, lists_error_fn *err,
 
 static int
 add_input(struct compile_inputs *out, const struct config_list *l,
-    const char *path)
+    const char *path, const char *label)
 {
 	struct compile_input *in;
 	char **paths, *copy = NULL;
@@ -177,6 +178,7 @@ add_input(struct compile_inputs *out, const struct config_list *l,
 	in[out->n].category = l->category;
 	in[out->n].confidential = l->confidential;
 	in[out->n].path = copy;
+	in[out->n].label = label;
 	out->n++;
 	return 0;
 }
@@ -192,7 +194,7 @@ compile_config_inputs(const struct config *cfg, const char *dir,
 
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < cfg->nlists; i++)
-		if ((rc = add_input(out, &cfg->lists[i], NULL)) < 0)
+		if ((rc = add_input(out, &cfg->lists[i], NULL, NULL)) < 0)
 			return rc;
 	for (i = 0; i < cfg->nlists; i++) {
 		const struct config_list *l = &cfg->lists[i];
@@ -201,7 +203,7 @@ compile_config_inputs(const struct config *cfg, const char *dir,
 			if (config_list_path(cfg, l->files[j], dir, path,
 			    sizeof(path)) == NULL)
 				return -ENAMETOOLONG;
-			if ((rc = add_input(out, l, path)) < 0)
+			if ((rc = add_input(out, l, path, l->files[j])) < 0)
 				return rc;
 		}
 		for (j = 0; j < l->nfeeds; j++) {
@@ -213,7 +215,7 @@ compile_config_inputs(const struct config *cfg, const char *dir,
 					missing(arg, l->feeds[j], path);
 				continue;
 			}
-			if ((rc = add_input(out, l, path)) < 0)
+			if ((rc = add_input(out, l, path, l->feeds[j])) < 0)
 				return rc;
 		}
 	}

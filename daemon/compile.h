@@ -24,6 +24,8 @@ struct compile_input {
 	const char	*category;
 	bool		 confidential;
 	const char	*path;
+	const char	*label;		/* what the set calls the list; NULL:
+					   the file's base name */
 };
 
 struct compile_category {
@@ -70,7 +72,7 @@ struct config;
 
 /*
  * Every category of cfg (a declaration, path NULL), then every file of
- * every `lists` entry of cfg (relative ones under
+ * every `lists` entry of cfg (labelled as written; feeds by their name) (relative ones under
  * lists_dir_override, or the config's lists_dir), and every feed it names
  * that has been downloaded (config_feed_path()).  A feed that was never
  * fetched is left out and reported through missing (which may be NULL):

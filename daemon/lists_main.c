@@ -47,7 +47,8 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: safegate-lists compile [-nv] [-o OUT] [-c CONFIG [-L DIR]]\n"
+	    "usage: safegate-lists compile [-n] [-v] [-o OUT]\n"
+	    "           [-c CONFIG [-L DIR]]\n"
 	    "           [--category NAME [--confidential] FILE...]...\n"
 	    "       safegate-lists update [-c CONFIG] [-L DIR] [-o OUT]\n"
 	    "       safegate-lists lookup DB NAME... | -\n"
@@ -152,13 +153,18 @@ push_input(struct compile_args *a, const char *cat, bool conf,
 	in[a->n].category = cat;
 	in[a->n].confidential = conf;
 	in[a->n].path = path;
+	in[a->n].label = NULL;
 	a->n++;
 	return 0;
 }
 
-/* Loads -c CONFIG: its inputs come first, as the daemon orders them. */
+/*
+ * Loads -c CONFIG and adds its inputs after those of --category (the order
+ * only decides list ids).  quiet: do not report feeds not downloaded yet
+ * (update reports them once it has tried).
+ */
 static int
-load_config(struct compile_args *a, const char *path)
+load_config(struct compile_args *a, const char *path, bool quiet)
 {
 	char err[CONFIG_ERR_LEN];
 	size_t i;
@@ -168,14 +174,16 @@ load_config(struct compile_args *a, const char *path)
 		log_warnx("%s", err);
 		return 1;
 	}
-	if ((rc = compile_config_inputs(a->cfg, a->dir, feed_missing, NULL,
-	    &a->cfg_inputs)) < 0) {
+	if ((rc = compile_config_inputs(a->cfg, a->dir, quiet ? NULL :
+	    feed_missing, NULL, &a->cfg_inputs)) < 0) {
 		log_warnx("%s: lists: %s", path, sg_strerror(rc));
 		return 1;
 	}
-	for (i = 0; i < a->cfg_inputs.n; i++)
+	for (i = 0; i < a->cfg_inputs.n; i++) {
 		push_input(a, a->cfg_inputs.in[i].category,
 		    a->cfg_inputs.in[i].confidential, a->cfg_inputs.in[i].path);
+		a->in[a->n - 1].label = a->cfg_inputs.in[i].label;
+	}
 	return 0;
 }
 
@@ -227,13 +235,13 @@ parse_compile(int argc, char **argv, struct compile_args *a, bool update)
 		} else
 			push_input(a, cat, confidential, arg);
 	}
+	if (update && conf == NULL)
+		conf = CONFIG_DEFAULT_PATH;
 	if (a->dir != NULL && conf == NULL) {
 		log_warnx("-L needs -c");
 		return EXIT_USAGE;
 	}
-	if (update && conf == NULL)
-		conf = CONFIG_DEFAULT_PATH;
-	if (conf != NULL && load_config(a, conf) != 0)
+	if (conf != NULL && load_config(a, conf, update) != 0)
 		return 1;
 	if (a->out == NULL && a->cfg != NULL && !a->dry)
 		a->out = a->cfg->lists_db;
@@ -394,13 +402,15 @@ cmd_update(int argc, char **argv)
 		log_warnx("%s: lists: %s", a.cfg->source, sg_strerror(rc));
 		goto out;
 	}
-	for (i = 0; i < a.cfg_inputs.n; i++)
+	for (i = 0; i < a.cfg_inputs.n; i++) {
 		push_input(&a, a.cfg_inputs.in[i].category,
 		    a.cfg_inputs.in[i].confidential, a.cfg_inputs.in[i].path);
+		a.in[a.n - 1].label = a.cfg_inputs.in[i].label;
+	}
 	status = compile_and_write(&a);
 	if (status == 0 && sum.failed > 0) {
-		printf("%zu of %zu feeds failed and kept their previous copy\n",
-		    sum.failed, sum.n);
+		printf("%zu of %zu feeds failed: see above\n", sum.failed,
+		    sum.n);
 		status = 1;
 	}
 out:

@@ -60,7 +60,7 @@ compile_config(const struct config *cfg, const char *dir, size_t *invalid,
 	struct list_errors le;
 	struct sgdb *db = NULL;
 	void *image = NULL;
-	size_t len = 0;
+	size_t len = 0, files = 0, i;
 	char why[256];
 	int rc;
 
@@ -83,8 +83,10 @@ compile_config(const struct config *cfg, const char *dir, size_t *invalid,
 		goto out;
 	}
 	*invalid = rep.total.invalid;
+	for (i = 0; i < ci.n; i++)
+		files += ci.in[i].path != NULL;
 	log_info("compiled %zu files in %.3f s: %zu entries, %zu invalid "
-	    "lines, %zu skipped, %zu bytes", ci.n, rep.seconds, rep.entries,
+	    "lines, %zu skipped, %zu bytes", files, rep.seconds, rep.entries,
 	    rep.total.invalid, rep.total.skipped, rep.bytes);
 out:
 	free(image);

@@ -47,8 +47,10 @@ struct snapshot {
  * when that file does not exist, compiles the lists the config names
  * (relative names under lists_dir_override, or the config's lists_dir) in
  * memory, as `safegate-lists compile` would.  Then opens the event log.
- * A set that is damaged, of another version, or lacks a category the
- * config blocks fails the build; so does a list file that cannot be read.
+ * A set that is damaged or of another version fails the build, as does a
+ * category whose confidentiality differs between the config and the set,
+ * and (compiling) a list file that cannot be read.  A category the config
+ * blocks that the set lacks is warned about: failing would filter nothing.
  * Takes ownership of cfg, even on failure.  Returns NULL and writes why
  * into err.
  */

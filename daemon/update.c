@@ -837,6 +837,17 @@ update_config(const struct update_registry *reg, const struct config *cfg,
 		    "long", cfg->source);
 		return -ENAMETOOLONG;
 	}
+	/* The folder of lists_db too, on a router where the daemon (whose
+	 * unit creates it) has never run yet. */
+	{
+		char parent[PATH_MAX], *slash;
+
+		snprintf(parent, sizeof(parent), "%s", dir);
+		if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+			*slash = '\0';
+			(void)mkdir(parent, 0755);
+		}
+	}
 	if (mkdir(dir, 0755) == -1 && errno != EEXIST) {
 		rc = -errno;
 		snprintf(err, errlen, "%s: %s", dir, sg_strerror(rc));
