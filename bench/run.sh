@@ -120,11 +120,17 @@ queue = { numbers = [ 0 ]; fail_open = true; max_len = 4096; };
 firewall = { manage = true; backend = "iptables"; };
 dns = { block_response = "nxdomain"; ttl = 300; };
 lists_dir = "$T";
+lists_db = "$T/lists.sgdb";
 lists = ( { category = "bench"; files = [ "union-1m.domains" ]; } );
 block = [ "bench" ];
 log = { $([ "$EVENTS" = 1 ] && echo "events = \"$T/events.jsonl\"; ")level = "info"; };
 control = { socket = "$SOCK"; };
 CONF
+
+# The set safegated maps, compiled once, as safegate-lists update would.
+"$BIN/safegate-lists" compile -c "$T/safegate.conf" >"$T/compile.out" 2>&1 ||
+	{ cat "$T/compile.out" >&2; exit 1; }
+log "compiled: $(tail -2 "$T/compile.out" | head -1)"
 
 # ---------------------------------------------------------------- servers
 net_up
@@ -305,7 +311,7 @@ for round in $(seq 1 "$ROUNDS"); do
 	perf_run "$round" dnsmasq "$T/allowed.queries"
 
 	sg_start || exit 1
-	names=$(sed -n 's/.*: \([0-9]*\) names in .*/\1/p' "$T/safegated.log" | head -1)
+	names=$(sed -n 's/.*: \([0-9]*\) entries in .*/\1/p' "$T/safegated.log" | head -1)
 	rss_l=$(proc_kb "$SG_PID" VmRSS); hwm_l=$(proc_kb "$SG_PID" VmHWM)
 	set_bytes=$(in_rtr "$BIN/safegatectl" -s "$SOCK" status |
 		awk '$1 == "set_bytes" { print $2 }')
