@@ -158,6 +158,27 @@ push_input(struct compile_args *a, const char *cat, bool conf,
 	return 0;
 }
 
+/* Resolves the config's inputs (now: feeds may have arrived) and adds them. */
+static int
+add_config_inputs(struct compile_args *a, bool quiet)
+{
+	size_t i;
+	int rc;
+
+	compile_inputs_free(&a->cfg_inputs);
+	if ((rc = compile_config_inputs(a->cfg, a->dir, quiet ? NULL :
+	    feed_missing, NULL, &a->cfg_inputs)) < 0) {
+		log_warnx("%s: lists: %s", a->cfg->source, sg_strerror(rc));
+		return 1;
+	}
+	for (i = 0; i < a->cfg_inputs.n; i++) {
+		push_input(a, a->cfg_inputs.in[i].category,
+		    a->cfg_inputs.in[i].confidential, a->cfg_inputs.in[i].path);
+		a->in[a->n - 1].label = a->cfg_inputs.in[i].label;
+	}
+	return 0;
+}
+
 /*
  * Loads -c CONFIG and adds its inputs after those of --category (the order
  * only decides list ids).  quiet: do not report feeds not downloaded yet
@@ -167,24 +188,12 @@ static int
 load_config(struct compile_args *a, const char *path, bool quiet)
 {
 	char err[CONFIG_ERR_LEN];
-	size_t i;
-	int rc;
 
 	if ((a->cfg = config_load_file(path, err, sizeof(err))) == NULL) {
 		log_warnx("%s", err);
 		return 1;
 	}
-	if ((rc = compile_config_inputs(a->cfg, a->dir, quiet ? NULL :
-	    feed_missing, NULL, &a->cfg_inputs)) < 0) {
-		log_warnx("%s: lists: %s", path, sg_strerror(rc));
-		return 1;
-	}
-	for (i = 0; i < a->cfg_inputs.n; i++) {
-		push_input(a, a->cfg_inputs.in[i].category,
-		    a->cfg_inputs.in[i].confidential, a->cfg_inputs.in[i].path);
-		a->in[a->n - 1].label = a->cfg_inputs.in[i].label;
-	}
-	return 0;
+	return add_config_inputs(a, quiet);
 }
 
 /*
@@ -373,7 +382,6 @@ cmd_update(int argc, char **argv)
 	struct update_summary sum = { 0 };
 	struct compile_args a;
 	char path[4096], err[CONFIG_ERR_LEN];
-	size_t i;
 	int status, rc;
 
 	memset(&a, 0, sizeof(a));
@@ -395,18 +403,9 @@ cmd_update(int argc, char **argv)
 		goto out;
 	}
 	/* The feeds in place now, which parse_compile() could not know. */
-	compile_inputs_free(&a.cfg_inputs);
 	a.n = 0;
-	if ((rc = compile_config_inputs(a.cfg, a.dir, feed_missing, NULL,
-	    &a.cfg_inputs)) < 0) {
-		log_warnx("%s: lists: %s", a.cfg->source, sg_strerror(rc));
+	if (add_config_inputs(&a, false) != 0)
 		goto out;
-	}
-	for (i = 0; i < a.cfg_inputs.n; i++) {
-		push_input(&a, a.cfg_inputs.in[i].category,
-		    a.cfg_inputs.in[i].confidential, a.cfg_inputs.in[i].path);
-		a.in[a.n - 1].label = a.cfg_inputs.in[i].label;
-	}
 	status = compile_and_write(&a);
 	if (status == 0 && sum.failed > 0) {
 		printf("%zu of %zu feeds failed: see above\n", sum.failed,

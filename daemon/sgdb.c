@@ -817,8 +817,7 @@ sgdb_builder_finish(struct sgdb_builder *b, void **imagep, size_t *lenp,
 	fill_dir((uint32_t *)(img + h->cdir_off), cbits, ckeys, nconf, 8);
 	if (nconf > 0)
 		memcpy(img + h->conf_off, conf, nconf * sizeof(*conf));
-	h->body_sum = checksum(img + h->hdr_size, h->file_size - h->hdr_size);
-	h->hdr_sum = hdr_checksum(h);
+	sgdb_image_seal(img, h->file_size);
 
 	if (stats != NULL)
 		memcpy(stats, st, sizeof(st));
@@ -835,6 +834,19 @@ out:
 	free(m.v);
 	free(m.slot);
 	return rc;
+}
+
+void
+sgdb_image_seal(void *image, size_t len)
+{
+	struct hdr *h = image;
+
+	if (len < sizeof(*h))
+		return;
+	if (h->hdr_size == sizeof(*h) && h->file_size == len)
+		h->body_sum = checksum((uint8_t *)image + sizeof(*h),
+		    len - sizeof(*h));
+	h->hdr_sum = hdr_checksum(h);
 }
 
 int
@@ -1114,6 +1126,24 @@ check_image(struct sgdb *db, char *why, size_t whylen)
 	return 0;
 }
 
+/* Checks the bytes db is given; on failure frees them and db. */
+static int
+adopt(struct sgdb *db, const void *base, size_t size, struct sgdb **dbp,
+    char *why, size_t whylen)
+{
+	int rc;
+
+	db->base = base;
+	db->size = size;
+	db->h = base;
+	if ((rc = check_image(db, why, whylen)) < 0) {
+		sgdb_close(db);
+		return rc;
+	}
+	*dbp = db;
+	return 0;
+}
+
 int
 sgdb_open(const char *path, struct sgdb **dbp, char *why, size_t whylen)
 {
@@ -1154,16 +1184,8 @@ sgdb_open(const char *path, struct sgdb **dbp, char *why, size_t whylen)
 		munmap(p, (size_t)sb.st_size);
 		return refuse(why, whylen, -ENOMEM, "out of memory");
 	}
-	db->base = p;
-	db->size = (size_t)sb.st_size;
 	db->mapped = true;
-	db->h = p;
-	if ((rc = check_image(db, why, whylen)) < 0) {
-		sgdb_close(db);
-		return rc;
-	}
-	*dbp = db;
-	return 0;
+	return adopt(db, p, (size_t)sb.st_size, dbp, why, whylen);
 }
 
 int
@@ -1172,7 +1194,6 @@ sgdb_open_image(const void *image, size_t len, struct sgdb **dbp, char *why,
 {
 	struct sgdb *db;
 	void *copy;
-	int rc;
 
 	*dbp = NULL;
 	/* malloc's alignment is enough for every section. */
@@ -1184,15 +1205,7 @@ sgdb_open_image(const void *image, size_t len, struct sgdb **dbp, char *why,
 		free(copy);
 		return refuse(why, whylen, -ENOMEM, "out of memory");
 	}
-	db->base = copy;
-	db->size = len;
-	db->h = copy;
-	if ((rc = check_image(db, why, whylen)) < 0) {
-		sgdb_close(db);
-		return rc;
-	}
-	*dbp = db;
-	return 0;
+	return adopt(db, copy, len, dbp, why, whylen);
 }
 
 void

@@ -105,6 +105,15 @@ int	sgdb_builder_finish(struct sgdb_builder *, void **image, size_t *len,
  */
 int	sgdb_write(const char *path, const void *image, size_t len) SG_WUR;
 
+/*
+ * Recomputes both checksums of an image in place, as the builder does,
+ * from its bytes as they are (the header's size fields are not touched;
+ * the body's is recomputed only if they are right).  For tools and tests
+ * that damage images on purpose, so that what they damage is reached by
+ * the structural checks rather than stopped by a checksum.
+ */
+void	sgdb_image_seal(void *image, size_t len);
+
 /* ---------------------------------------------------------------- open */
 
 /*

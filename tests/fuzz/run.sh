@@ -20,8 +20,15 @@ else
 fi
 cp -n config/safegate.conf tests/config/good/*.conf tests/config/bad/*.conf \
 	"$C/config/" 2>/dev/null
-for f in tests/data/lists/* tests/lists/*; do case $f in *.expected|*.sh) ;; *) { case $f in *.hashed) printf '\001' ;; *) printf '\000' ;; esac; cat "$f"; } >"$C/lists/${f//\//_}" ;; esac; done  # byte 1: confidential?
+# List seeds: the first byte says whether the reader takes the list as
+# confidential (1 for the .hashed ones).
+for f in tests/data/lists/* tests/lists/*; do
+	case $f in *.expected|*.sh) continue ;; esac
+	case $f in *.hashed) flag='\001' ;; *) flag='\000' ;; esac
+	{ printf "$flag"; cat "$f"; } >"$C/lists/${f//\//_}"
+done
 mkdir -p "$C/sgdb" && cp -n tests/fuzz/seeds/sgdb/* "$C/sgdb/" 2>/dev/null
+mkdir -p "$C/registry" && cp -n blocklists/feeds.conf "$C/registry/" 2>/dev/null
 
 status=0
 for f in "$B"/fuzz_*; do
