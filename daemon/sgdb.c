@@ -929,6 +929,25 @@ section_ok(const struct sgdb *db, uint64_t off, uint64_t count, size_t size)
 	return true;
 }
 
+/*
+ * A directory of 2^bits slots over n entries starts at 0, ends at n and
+ * never goes down, so that every run lies inside the entries.  Checked
+ * before any run is read.
+ */
+static bool
+dir_ordered(const uint32_t *dir, unsigned bits, uint64_t n)
+{
+	size_t slots = (size_t)1 << bits, s;
+
+	if (dir[0] != 0 || dir[slots] != n)
+		return false;
+	for (s = 0; s < slots; s++)
+		if (dir[s] > dir[s + 1])
+			return false;
+	return true;
+}
+
+/* The digests: each in its slot, all ascending. */
 static bool
 digests_ok(const uint32_t *dir, unsigned bits, const uint8_t *keys,
     size_t stride, uint64_t n)
@@ -937,12 +956,8 @@ digests_ok(const uint32_t *dir, unsigned bits, const uint8_t *keys,
 	unsigned shift = 64 - bits;
 	uint64_t k, prev = 0;
 
-	if (dir[0] != 0 || dir[slots] != n)
+	if (!dir_ordered(dir, bits, n))
 		return false;
-	/* All of the directory in order first: then every slot is <= n. */
-	for (s = 0; s < slots; s++)
-		if (dir[s] > dir[s + 1])
-			return false;
 	for (s = 0; s < slots; s++) {
 		for (i = dir[s]; i < dir[s + 1]; i++) {
 			k = load_be(keys + i * stride);
@@ -957,7 +972,7 @@ digests_ok(const uint32_t *dir, unsigned bits, const uint8_t *keys,
 }
 
 /*
- * The same for the clear table, cheaply enough for millions of keys: all
+ * The keys of the clear table, cheaply enough for millions of them: all
  * keys ascending, and the first and last of each run in their slot, say
  * that every key is in its slot.
  */
@@ -968,12 +983,8 @@ keys_ok(const uint32_t *dir, unsigned bits, const uint64_t *keys, uint64_t n)
 	unsigned shift = 64 - bits;
 	uint64_t i, bad = 0;
 
-	if (dir[0] != 0 || dir[slots] != n)
+	if (!dir_ordered(dir, bits, n))
 		return false;
-	/* All of the directory in order first: then every slot is <= n. */
-	for (s = 0; s < slots; s++)
-		if (dir[s] > dir[s + 1])
-			return false;
 	for (s = 0; s < slots; s++) {
 		if (bits != 0 && dir[s] < dir[s + 1] &&
 		    ((keys[dir[s]] >> shift) != s ||
