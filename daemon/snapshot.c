@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "compile.h"
@@ -144,6 +145,38 @@ snapshot_new(struct config *cfg, struct sgdb *db, char *err, size_t errlen)
 	return s;
 }
 
+/*
+ * A mapped set does not follow its sources: say so when one of them was
+ * changed after the set was written, so an edit that "does nothing" has
+ * an explanation in the log.
+ */
+static void
+warn_if_stale(const struct config *cfg, const char *dir, const char *dbpath)
+{
+	struct compile_inputs ci;
+	struct stat db, sb;
+	size_t i;
+
+	memset(&ci, 0, sizeof(ci));
+	if (stat(dbpath, &db) == -1 ||
+	    compile_config_inputs(cfg, dir, NULL, NULL, &ci) < 0) {
+		compile_inputs_free(&ci);
+		return;
+	}
+	for (i = 0; i < ci.n; i++) {
+		if (ci.in[i].path == NULL || stat(ci.in[i].path, &sb) == -1 ||
+		    sb.st_mtim.tv_sec < db.st_mtim.tv_sec ||
+		    (sb.st_mtim.tv_sec == db.st_mtim.tv_sec &&
+		    sb.st_mtim.tv_nsec <= db.st_mtim.tv_nsec))
+			continue;
+		log_warnx("%s is older than %s: the change is not in force "
+		    "until safegate-lists compile -c %s (or update) runs",
+		    dbpath, ci.in[i].path, cfg->source);
+		break;
+	}
+	compile_inputs_free(&ci);
+}
+
 struct snapshot *
 snapshot_build(struct config *cfg, const char *lists_dir_override,
     const char *lists_db_override, char *err, size_t errlen)
@@ -174,7 +207,8 @@ snapshot_build(struct config *cfg, const char *lists_dir_override,
 		snprintf(err, errlen, "%s: %s", dbpath, why);
 		config_free(cfg);
 		return NULL;
-	}
+	} else
+		warn_if_stale(cfg, lists_dir_override, dbpath);
 	if ((s = snapshot_new(cfg, db, err, errlen)) == NULL)
 		return NULL;
 	s->compiled = compiled;

@@ -74,7 +74,11 @@ check_out "the event names the category, list and hash, not the name" \
 
 # --- reload swaps the set; a damaged set changes nothing ---------------------------
 check_out "before reload, newly.test resolves" '10\.77\.9\.2' dig1 @10.77.0.1 newly.test +short
-echo newly.test >>"$T/plain.domains"
+sleep 0.01; echo newly.test >>"$T/plain.domains"
+check "reload with a list newer than the set" ctl reload
+check_out "the log says the set is older than the list" \
+	'lists\.sgdb is older than .*plain\.domains' cat "$T/safegated.log"
+check_out "and the edit is not in force yet" '10\.77\.9\.2' dig1 @10.77.0.1 newly.test +short
 check "recompile" "$LISTS" compile -c "$T/sg.conf"
 check "reload through safegatectl" ctl reload
 check_out "after reload, newly.test is blocked" 'status: NXDOMAIN' dig1 @10.77.0.1 newly.test
@@ -82,7 +86,7 @@ head -c 1000 "$T/lists.sgdb" >"$T/trunc.sgdb"
 mv "$T/trunc.sgdb" "$T/lists.sgdb"
 check_out "a truncated set is refused on reload, with why" 'truncated' ctl reload
 check_out "and the running set still blocks" 'status: NXDOMAIN' dig1 @10.77.0.1 newly.test
-check_out "status: generation unchanged by the refused reload" '^generation 2$' ctl status
+check_out "status: generation unchanged by the refused reload" '^generation 3$' ctl status
 safegated_stop
 check "the daemon stopped cleanly" test "$SG_STATUS" = 0
 
