@@ -29,6 +29,9 @@ for f in tests/data/lists/* tests/lists/*; do
 done
 mkdir -p "$C/sgdb" && cp -n tests/fuzz/seeds/sgdb/* "$C/sgdb/" 2>/dev/null
 mkdir -p "$C/registry" && cp -n blocklists/feeds.conf "$C/registry/" 2>/dev/null
+mkdir -p "$C/tls" && cp -n tests/fuzz/seeds/tls/* "$C/tls/" 2>/dev/null
+mkdir -p "$C/http" && cp -n tests/fuzz/seeds/http/* "$C/http/" 2>/dev/null
+mkdir -p "$C/quic" && cp -n tests/fuzz/seeds/quic/* "$C/quic/" 2>/dev/null
 
 status=0
 for f in "$B"/fuzz_*; do

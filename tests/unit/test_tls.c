@@ -1,0 +1,678 @@
+/*
+ * test_tls.c - tls_client_hello_stream() and tls_client_hello_msg().
+ *
+ * ClientHellos are written byte by byte here (with the offset of every
+ * length field noted, so that each can be made to lie), then the real
+ * ClientHellos of the shared captures are read and held against what
+ * tshark read in them (SHARED/corpus/oracle; skipped without SHARED).
+ */
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "capture.h"
+#include "packet.h"
+#include "tls.h"
+
+struct wire {
+	uint8_t	b[40000];
+	size_t	len;
+	size_t	lens[32];	/* offsets of length fields */
+	uint8_t	lsize[32];	/* their widths */
+	size_t	nlens;
+};
+
+static void
+w_u8(struct wire *w, unsigned v)
+{
+	cr_assert_lt(w->len, sizeof(w->b));
+	w->b[w->len++] = (uint8_t)v;
+}
+
+static void
+w_u16(struct wire *w, unsigned v)
+{
+	w_u8(w, v >> 8);
+	w_u8(w, v & 0xff);
+}
+
+static void
+w_bytes(struct wire *w, const void *p, size_t n)
+{
+	const uint8_t *s = p;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		w_u8(w, s[i]);
+}
+
+/* Opens a length field of 1, 2 or 3 bytes; close_len() fills it in. */
+static size_t
+open_len(struct wire *w, uint8_t size)
+{
+	size_t at = w->len, i;
+
+	cr_assert_lt(w->nlens, 32);
+	w->lens[w->nlens] = at;
+	w->lsize[w->nlens++] = size;
+	for (i = 0; i < size; i++)
+		w_u8(w, 0);
+	return at;
+}
+
+static void
+close_len(struct wire *w, size_t at, uint8_t size)
+{
+	size_t v = w->len - at - size, i;
+
+	for (i = 0; i < size; i++)
+		w->b[at + i] = (uint8_t)(v >> (8 * (size - 1 - i)));
+}
+
+struct hello_opts {
+	const char	*sni;		/* NULL: no server_name */
+	bool		 tls13;
+	bool		 ech;
+	size_t		 pad;		/* bytes of a padding extension */
+	bool		 two_names;
+	bool		 two_sni_exts;
+	bool		 no_exts;
+};
+
+/* A ClientHello handshake message, header included. */
+static void
+hello(struct wire *w, const struct hello_opts *o)
+{
+	size_t hs, exts, e, l, n, i, k;
+
+	memset(w, 0, sizeof(*w));
+	w_u8(w, 1);
+	hs = open_len(w, 3);
+	w_u16(w, 0x0303);
+	for (i = 0; i < 32; i++)
+		w_u8(w, i);
+	l = open_len(w, 1);			/* session id */
+	for (i = 0; i < 32; i++)
+		w_u8(w, 0xa0 + i);
+	close_len(w, l, 1);
+	l = open_len(w, 2);			/* cipher suites */
+	w_u16(w, 0x1301);
+	w_u16(w, 0xc02f);
+	close_len(w, l, 2);
+	l = open_len(w, 1);			/* compression */
+	w_u8(w, 0);
+	close_len(w, l, 1);
+	if (o->no_exts) {
+		close_len(w, hs, 3);
+		return;
+	}
+	exts = open_len(w, 2);
+	w_u16(w, 0x0a0a);			/* GREASE, empty */
+	w_u16(w, 0);
+	for (k = 0; o->sni != NULL && k < (o->two_sni_exts ? 2u : 1u); k++) {
+		w_u16(w, 0);
+		e = open_len(w, 2);
+		l = open_len(w, 2);
+		for (i = 0; i < (o->two_names ? 2u : 1u); i++) {
+			w_u8(w, 0);
+			n = open_len(w, 2);
+			w_bytes(w, o->sni, strlen(o->sni));
+			close_len(w, n, 2);
+		}
+		close_len(w, l, 2);
+		close_len(w, e, 2);
+	}
+	w_u16(w, 43);				/* supported_versions */
+	e = open_len(w, 2);
+	l = open_len(w, 1);
+	w_u16(w, 0x3a3a);
+	if (o->tls13)
+		w_u16(w, 0x0304);
+	w_u16(w, 0x0303);
+	close_len(w, l, 1);
+	close_len(w, e, 2);
+	if (o->ech) {
+		w_u16(w, 0xfe0d);
+		e = open_len(w, 2);
+		w_bytes(w, "\x00\x00\x01\x00\x01\x42\x00\x00", 8);
+		close_len(w, e, 2);
+	}
+	if (o->pad > 0) {
+		w_u16(w, 21);
+		e = open_len(w, 2);
+		for (i = 0; i < o->pad; i++)
+			w_u8(w, 0);
+		close_len(w, e, 2);
+	}
+	close_len(w, exts, 2);
+	close_len(w, hs, 3);
+}
+
+/* The message in records: cuts[] are the offsets where a record ends. */
+static size_t
+records(uint8_t *out, size_t cap, const struct wire *m, const size_t *cuts,
+    size_t ncuts)
+{
+	size_t pos = 0, n = 0, i, end;
+
+	for (i = 0; i <= ncuts; i++) {
+		end = i < ncuts ? cuts[i] : m->len;
+		cr_assert_leq(n + 5 + end - pos, cap);
+		out[n++] = 22;
+		out[n++] = 3;
+		out[n++] = 1;
+		out[n++] = (uint8_t)((end - pos) >> 8);
+		out[n++] = (uint8_t)(end - pos);
+		memcpy(out + n, m->b + pos, end - pos);
+		n += end - pos;
+		pos = end;
+	}
+	return n;
+}
+
+static uint8_t stream[60000];
+
+Test(tls, sni_tls12)
+{
+	struct hello_opts o = { .sni = "www.Example.org" };
+	struct tls_hello h;
+	struct wire m;
+	size_t n;
+
+	hello(&m, &o);
+	n = records(stream, sizeof(stream), &m, NULL, 0);
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), 0);
+	cr_assert(h.has_sni);
+	cr_assert_str_eq(h.sni, "www.Example.org");	/* as sent */
+	cr_assert_eq(h.sni_len, 15);
+	cr_assert_eq(h.legacy_version, 0x0303);
+	cr_assert(!h.tls13);
+	cr_assert(!h.ech);
+	cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h), 0);
+	cr_assert_str_eq(h.sni, "www.Example.org");
+}
+
+Test(tls, tls13_and_ech)
+{
+	struct hello_opts o = { .sni = "public.example", .tls13 = true,
+	    .ech = true };
+	struct tls_hello h;
+	struct wire m;
+	size_t n;
+
+	hello(&m, &o);
+	n = records(stream, sizeof(stream), &m, NULL, 0);
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), 0);
+	cr_assert(h.tls13 && h.ech && h.has_sni);
+	cr_assert_str_eq(h.sni, "public.example");
+}
+
+Test(tls, no_sni)
+{
+	struct hello_opts o = { .tls13 = true };
+	struct hello_opts bare = { .no_exts = true };
+	struct tls_hello h;
+	struct wire m;
+	size_t n;
+
+	hello(&m, &o);
+	n = records(stream, sizeof(stream), &m, NULL, 0);
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), 0);
+	cr_assert(!h.has_sni);
+	cr_assert_str_eq(h.sni, "");
+	cr_assert(h.tls13);
+	hello(&m, &bare);			/* no extensions at all */
+	cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h), 0);
+	cr_assert(!h.has_sni && !h.tls13);
+}
+
+Test(tls, split_across_two_records)
+{
+	struct hello_opts o = { .sni = "split.example.net", .tls13 = true };
+	struct tls_hello h;
+	struct wire m;
+	size_t n, cut;
+
+	hello(&m, &o);
+	for (cut = 1; cut < m.len; cut++) {
+		n = records(stream, sizeof(stream), &m, &cut, 1);
+		cr_assert_eq(tls_client_hello_stream(stream, n, &h), 0,
+		    "cut at %zu", cut);
+		cr_assert_str_eq(h.sni, "split.example.net");
+		/* Without the second record: told to come back. */
+		cr_assert_eq(tls_client_hello_stream(stream, 5 + cut + 3, &h),
+		    SG_ETRUNC);
+		cr_assert_gt(h.need, 5 + cut + 3);
+	}
+}
+
+Test(tls, one_byte_records_and_feeds)
+{
+	struct hello_opts o = { .sni = "a.b" };
+	struct tls_hello h;
+	struct wire m;
+	size_t cuts[512], n, i, k;
+	int rc;
+
+	hello(&m, &o);
+	cr_assert_lt(m.len, 512);
+	for (i = 1; i < m.len; i++)
+		cuts[i - 1] = i;
+	n = records(stream, sizeof(stream), &m, cuts, m.len - 1);
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), 0);
+	cr_assert_str_eq(h.sni, "a.b");
+	/* Fed one byte at a time: SG_ETRUNC, need always ahead, then 0. */
+	for (k = 0; k < n; k++) {
+		rc = tls_client_hello_stream(stream, k, &h);
+		cr_assert_eq(rc, SG_ETRUNC, "at %zu: %d", k, rc);
+		cr_assert_gt(h.need, k);
+		cr_assert_leq(h.need, n);
+	}
+	/* Following need alone gets there too. */
+	k = 0;
+	while ((rc = tls_client_hello_stream(stream, k, &h)) == SG_ETRUNC)
+		k = h.need;
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(k, n);
+}
+
+Test(tls, truncated_everywhere)
+{
+	struct hello_opts o = { .sni = "cut.example", .tls13 = true,
+	    .ech = true };
+	struct tls_hello h;
+	struct wire m;
+	size_t n, k;
+	int rc;
+
+	hello(&m, &o);
+	n = records(stream, sizeof(stream), &m, NULL, 0);
+	for (k = 0; k < m.len; k++) {
+		rc = tls_client_hello_msg(m.b, k, &h);
+		cr_assert_eq(rc, SG_ETRUNC, "msg at %zu", k);
+		cr_assert_eq(h.need, k < 4 ? 4 : m.len);
+	}
+	for (k = 0; k < n; k++) {
+		rc = tls_client_hello_stream(stream, k, &h);
+		cr_assert_eq(rc, SG_ETRUNC, "stream at %zu", k);
+		cr_assert_eq(h.need, k < 9 ? (k < 5 ? 5u : 9u) : n);
+		cr_assert(!h.has_sni);
+	}
+}
+
+/* Every length field of the message, one more and one less than true. */
+Test(tls, lengths_lie)
+{
+	struct hello_opts o = { .sni = "liar.example", .tls13 = true,
+	    .ech = true };
+	struct tls_hello h;
+	struct wire m, bad;
+	size_t i, at;
+	int d, rc;
+	unsigned v;
+
+	hello(&m, &o);
+	for (i = 1; i < m.nlens; i++) {		/* 0 is the message's */
+		for (d = -1; d <= 1; d += 2) {
+			bad = m;
+			at = m.lens[i];
+			if (m.lsize[i] == 1) {
+				bad.b[at] = (uint8_t)(bad.b[at] + d);
+			} else {
+				v = (unsigned)(bad.b[at] << 8 | bad.b[at + 1]);
+				v = (unsigned)((int)v + d) & 0xffff;
+				bad.b[at] = (uint8_t)(v >> 8);
+				bad.b[at + 1] = (uint8_t)v;
+			}
+			rc = tls_client_hello_msg(bad.b, bad.len, &h);
+			cr_assert_eq(rc, SG_EMALFORMED,
+			    "field %zu at %zu by %d: %d", i, at, d, rc);
+			cr_assert(!h.has_sni);
+		}
+	}
+	/* The message length: longer waits, shorter breaks what is in it. */
+	bad = m;
+	bad.b[3]++;
+	cr_assert_eq(tls_client_hello_msg(bad.b, bad.len, &h), SG_ETRUNC);
+	cr_assert_eq(h.need, m.len + 1);
+	bad.b[3] -= 2;
+	cr_assert_eq(tls_client_hello_msg(bad.b, bad.len, &h), SG_EMALFORMED);
+}
+
+Test(tls, record_lengths_lie)
+{
+	struct hello_opts o = { .sni = "rec.example" };
+	struct tls_hello h;
+	struct wire m;
+	size_t n;
+
+	hello(&m, &o);
+	n = records(stream, sizeof(stream), &m, NULL, 0);
+	/* A record longer than the hello: the hello is all we wait for. */
+	stream[4]++;
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), 0);
+	/* Shorter: the rest must come in another record... */
+	stream[4] -= 2;
+	cr_assert_eq(tls_client_hello_stream(stream, n - 1, &h), SG_ETRUNC);
+	cr_assert_eq(h.need, n - 1 + 5);
+	/* ...and what follows (the hello's last byte) is not one. */
+	cr_assert_neq(stream[n - 1], 22);
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), SG_EMALFORMED);
+	/* An empty record, and one larger than TLS allows. */
+	stream[3] = 0, stream[4] = 0;
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), SG_EMALFORMED);
+	stream[3] = 0x50;
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), SG_EMALFORMED);
+}
+
+Test(tls, not_tls)
+{
+	static const uint8_t sslv2[] = { 0x80, 0x2e, 0x01, 0x03, 0x01, 0x00,
+	    0x15, 0x00, 0x00, 0x00, 0x10 };
+	static const uint8_t appdata[] = { 0x17, 0x03, 0x03, 0x00, 0x01, 0 };
+	static const uint8_t shello[] = { 0x16, 0x03, 0x03, 0x00, 0x04, 2, 0,
+	    0, 0 };
+	static const uint8_t major[] = { 0x16, 0x02 };
+	struct tls_hello h;
+
+	cr_assert_eq(tls_client_hello_stream(sslv2, sizeof(sslv2), &h),
+	    SG_EUNSUPP);
+	cr_assert_eq(tls_client_hello_stream((const uint8_t *)"GET / HTTP/1.1",
+	    14, &h), SG_EUNSUPP);
+	cr_assert_eq(tls_client_hello_stream(appdata, sizeof(appdata), &h),
+	    SG_EUNSUPP);
+	cr_assert_eq(tls_client_hello_stream(shello, sizeof(shello), &h),
+	    SG_EUNSUPP);
+	cr_assert_eq(tls_client_hello_stream(major, sizeof(major), &h),
+	    SG_EUNSUPP);
+	cr_assert_eq(tls_client_hello_stream(sslv2, 1, &h), SG_EUNSUPP);
+	cr_assert_eq(tls_client_hello_stream(NULL, 0, &h), SG_ETRUNC);
+	cr_assert_eq(h.need, 5);
+	cr_assert_eq(tls_client_hello_msg(shello + 5, 4, &h), SG_EUNSUPP);
+}
+
+Test(tls, bad_names)
+{
+	static const char *bad[] = { "a..b", ".a", "a.", "a b", "a\x01",
+	    "a/b", "caf\xc3\xa9.fr", "[::1]", "" };
+	char big[300];
+	struct hello_opts o = { 0 };
+	struct tls_hello h;
+	struct wire m;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		o.sni = bad[i];
+		hello(&m, &o);
+		cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h),
+		    SG_EMALFORMED, "%s", bad[i]);
+		cr_assert(!h.has_sni);
+	}
+	/* 253 bytes in labels of 63 or less: the longest name there is. */
+	memset(big, 'a', sizeof(big));
+	for (i = 63; i < 253; i += 64)
+		big[i] = '.';
+	big[253] = '\0';
+	o.sni = big;
+	hello(&m, &o);
+	cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h), 0);
+	cr_assert_eq(h.sni_len, 253);
+	cr_assert_eq(strlen(h.sni), 253);
+	big[253] = 'a', big[254] = '\0';
+	hello(&m, &o);
+	cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h), SG_EMALFORMED);
+	memset(big, 'a', 64);			/* a 64-byte label */
+	big[64] = '\0';
+	hello(&m, &o);
+	cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h), SG_EMALFORMED);
+}
+
+Test(tls, two_names_refused)
+{
+	struct hello_opts o = { .sni = "one.example", .two_names = true };
+	struct tls_hello h;
+	struct wire m;
+
+	hello(&m, &o);
+	cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h), SG_EMALFORMED);
+	o.two_names = false;
+	o.two_sni_exts = true;
+	hello(&m, &o);
+	cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h), SG_EMALFORMED);
+}
+
+Test(tls, limit)
+{
+	struct hello_opts o = { .sni = "big.example", .pad = 15000 };
+	struct tls_hello h;
+	struct wire m;
+	size_t n, cuts[2] = { 5000, 10000 };
+
+	hello(&m, &o);				/* fits, even in 3 records */
+	n = records(stream, sizeof(stream), &m, cuts, 2);
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), 0);
+	cr_assert_str_eq(h.sni, "big.example");
+	o.pad = 16500;				/* does not */
+	hello(&m, &o);
+	cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h), SG_ELIMIT);
+	n = records(stream, sizeof(stream), &m, cuts, 2);
+	cr_assert_eq(tls_client_hello_stream(stream, 9, &h), SG_ELIMIT);
+	/* Fits as a message, but not with its record headers. */
+	o.pad = 16384 - 4 - (m.len - 4 - 16500) - 2;
+	hello(&m, &o);
+	cr_assert_leq(m.len, TLS_HELLO_MAX);
+	cr_assert_eq(tls_client_hello_msg(m.b, m.len, &h), 0);
+	n = records(stream, sizeof(stream), &m, cuts, 2);
+	cr_assert_eq(tls_client_hello_stream(stream, n, &h), SG_ELIMIT);
+}
+
+/* ---------------------------------------------------------------- corpus */
+
+struct flow {
+	struct sg_addr	src, dst;
+	uint16_t	sport, dport;
+	uint32_t	next;
+	size_t		len;
+	bool		done;
+	uint8_t		buf[TLS_HELLO_MAX];
+};
+
+struct oracle_row {
+	uint64_t	frame;
+	bool		tcp;
+	bool		client_hello;
+	char		sni[512];
+};
+
+static const char *
+shared_dir(void)
+{
+	const char *s = getenv("SHARED");
+
+	return s != NULL ? s : "../shared";
+}
+
+/* Field i (0-based) of a tab-separated line, copied. */
+static void
+tsv_field(const char *line, int i, char *out, size_t cap)
+{
+	const char *e;
+	size_t n;
+
+	while (i-- > 0 && (line = strchr(line, '\t')) != NULL)
+		line++;
+	out[0] = '\0';
+	if (line == NULL)
+		return;
+	e = strpbrk(line, "\t\n");
+	n = e != NULL ? (size_t)(e - line) : strlen(line);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(out, line, n);
+	out[n] = '\0';
+}
+
+static int
+tsv_col(const char *header, const char *name)
+{
+	char f[128];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		tsv_field(header, i, f, sizeof(f));
+		if (strcmp(f, name) == 0)
+			return i;
+	}
+	return -1;
+}
+
+static size_t
+oracle_load(const char *pcap, struct oracle_row *rows, size_t cap)
+{
+	char path[4096], line[8192], f[512];
+	int cf, ct, cs, cport;
+	size_t n = 0;
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/corpus/oracle/%s.tsv", shared_dir(),
+	    pcap);
+	if ((fp = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(line, sizeof(line), fp) == NULL) {
+		fclose(fp);
+		return 0;
+	}
+	cf = tsv_col(line, "frame.number");
+	ct = tsv_col(line, "tls.handshake.type");
+	cs = tsv_col(line, "tls.handshake.extensions_server_name");
+	cport = tsv_col(line, "tcp.srcport");
+	while (n < cap && fgets(line, sizeof(line), fp) != NULL) {
+		tsv_field(line, cf, f, sizeof(f));
+		rows[n].frame = strtoull(f, NULL, 10);
+		tsv_field(line, cport, f, sizeof(f));
+		rows[n].tcp = f[0] != '\0';
+		tsv_field(line, ct, f, sizeof(f));
+		rows[n].client_hello = strcmp(f, "1") == 0 ||
+		    strncmp(f, "1|", 2) == 0;
+		tsv_field(line, cs, rows[n].sni, sizeof(rows[n].sni));
+		n++;
+	}
+	fclose(fp);
+	return n;
+}
+
+static const struct oracle_row *
+oracle_find(const struct oracle_row *rows, size_t n, uint64_t frame)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].frame == frame)
+			return &rows[i];
+	return NULL;
+}
+
+Test(tls, corpus)
+{
+	static struct flow flows[256];
+	static struct oracle_row rows[4096];
+	static const char *pcaps[] = { "443-curl.pcap", "android.pcap",
+	    "anyconnect-vpn.pcap", "discord.pcap", "dns_doh.pcap",
+	    "dns_dot.pcap", "encrypted_sni.pcap", "http_connect.pcap",
+	    "ja4-tls__input.pcap", "no_sni.pcap", "ssl-v2.pcap",
+	    "tls-client-hello-frag-01__dump_mtu300.pcap",
+	    "tls-esni-fuzzed.pcap", "tls_esni_sni_both.pcap",
+	    "tls_invalid_reads.pcap", "tor.pcap", "doh.pcapng",
+	    "tls_1.3_unidirectional_client.pcapng", "tls_2_reasms.pcapng",
+	    "tls_ech.pcapng", "tls_port_80.pcapng", "tls_with_huge_ch.pcapng",
+	    "tls_missing_ch_frag.pcap", "whatsapp_login_chat.pcap" };
+	struct capture_packet cp;
+	struct capture *c;
+	struct packet p;
+	struct tls_hello h;
+	const struct oracle_row *r;
+	char path[4096], err[256];
+	size_t nrows, nflows, i, k, take;
+	unsigned names = 0, nosni = 0, bad = 0, oracle_names = 0, seen = 0;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/corpus/pcap", shared_dir());
+	if (access(path, R_OK) != 0)
+		cr_skip_test("%s not found (set SHARED): skipped", path);
+	for (i = 0; i < sizeof(pcaps) / sizeof(pcaps[0]); i++) {
+		nrows = oracle_load(pcaps[i], rows, 4096);
+		for (k = 0; k < nrows; k++)
+			if (rows[k].tcp && rows[k].client_hello &&
+			    rows[k].sni[0] != '\0')
+				oracle_names++;
+		snprintf(path, sizeof(path), "%s/corpus/pcap/%s", shared_dir(),
+		    pcaps[i]);
+		c = capture_open_file(path, err, sizeof(err));
+		cr_assert_not_null(c, "%s: %s", path, err);
+		nflows = 0;
+		while (capture_next(c, &cp) == 1) {
+			struct flow *f = NULL;
+
+			if (packet_parse(&p, cp.data, cp.len) != 0 ||
+			    p.proto != IPPROTO_TCP || p.payload_len == 0)
+				continue;
+			for (k = 0; k < nflows; k++)
+				if (flows[k].sport == p.sport &&
+				    flows[k].dport == p.dport &&
+				    addr_equal(&flows[k].src, &p.src) &&
+				    addr_equal(&flows[k].dst, &p.dst))
+					f = &flows[k];
+			if (f == NULL) {
+				if (nflows == 256)
+					continue;
+				f = &flows[nflows++];
+				memset(f, 0, offsetof(struct flow, buf));
+				f->src = p.src, f->dst = p.dst;
+				f->sport = p.sport, f->dport = p.dport;
+				f->next = p.seq;
+			}
+			if (f->done || p.seq != f->next)
+				continue;	/* in order only */
+			take = p.payload_len;
+			if (take > sizeof(f->buf) - f->len)
+				take = sizeof(f->buf) - f->len;
+			memcpy(f->buf + f->len, p.payload, take);
+			f->len += take;
+			f->next += (uint32_t)p.payload_len;
+			rc = tls_client_hello_stream(f->buf, f->len, &h);
+			if (rc == SG_ETRUNC)
+				continue;
+			f->done = true;
+			if (rc != 0)
+				continue;
+			seen++;
+			r = oracle_find(rows, nrows, cp.frame);
+			if (r == NULL || !r->client_hello) {
+				bad++;
+				cr_log_error("%s frame %llu: %s, tshark: no "
+				    "ClientHello", pcaps[i],
+				    (unsigned long long)cp.frame, h.sni);
+			} else if (strcmp(r->sni, h.sni) != 0) {
+				bad++;
+				cr_log_error("%s frame %llu: '%s', tshark '%s'",
+				    pcaps[i], (unsigned long long)cp.frame,
+				    h.sni, r->sni);
+			} else if (h.has_sni)
+				names++;
+			else
+				nosni++;
+		}
+		capture_close(c);
+	}
+	cr_log_info("tls corpus: %u ClientHellos read, %u names and %u "
+	    "without SNI as tshark; tshark names %u", seen, names, nosni,
+	    oracle_names);
+	fprintf(stderr, "tls corpus: %u ClientHellos read, %u names and %u "
+	    "without SNI agree with tshark, %u differ; tshark names %u\n",
+	    seen, names, nosni, bad, oracle_names);
+	cr_assert_eq(bad, 0);
+}
