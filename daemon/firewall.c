@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "firewall.h"
+#include "queue.h"
 #include "log.h"
 
 #define NFT_TABLE	"safegate"
@@ -22,6 +23,13 @@
 extern char **environ;
 
 static const char *const chains[] = { "INPUT", "FORWARD", "OUTPUT" };
+
+/*
+ * Packets of a new connection queued at most, in its original direction:
+ * enough for a SYN and a ClientHello in several segments or Initials; a
+ * connection not decided by then goes on unjudged (counted as pending).
+ */
+#define CONN_PACKETS	12
 
 /*
  * Runs argv (looked up in PATH), feeding it `in` on stdin.  Its stdout and
@@ -204,14 +212,48 @@ firewall_render(const struct firewall_spec *s, enum fw_backend be, int family,
 	sbuf_printf(&b, "*filter\n");
 	for (i = 0; i < 3; i++)
 		sbuf_printf(&b, ":SAFEGATE_%s - [0:0]\n", chains[i]);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < 3; i++) {
+		const char *c = chains[i];
+
+		if (i > 0) {
+			/* Connections: ours out untouched; a verdict's mark
+			 * saved on the connection; blocked ones dropped,
+			 * decided ones never queued again. */
+			sbuf_printf(&b, "-A SAFEGATE_%s -m mark --mark "
+			    "0x%x/0x%x -j RETURN\n", c, QUEUE_MARK_OWN,
+			    QUEUE_MARK_OWN);
+			sbuf_printf(&b, "-A SAFEGATE_%s -m mark --mark "
+			    "0x%x/0x%x -j CONNMARK --save-mark --nfmask 0x%x "
+			    "--ctmask 0x%x\n", c, QUEUE_MARK_DECIDED,
+			    QUEUE_MARK_DECIDED, QUEUE_MARK_MASK,
+			    QUEUE_MARK_MASK);
+			sbuf_printf(&b, "-A SAFEGATE_%s -m connmark --mark "
+			    "0x%x/0x%x -j DROP\n", c, QUEUE_MARK_MASK,
+			    QUEUE_MARK_MASK);
+			sbuf_printf(&b, "-A SAFEGATE_%s -m connmark --mark "
+			    "0x%x/0x%x -j RETURN\n", c, QUEUE_MARK_DECIDED,
+			    QUEUE_MARK_DECIDED);
+		}
 		for (j = 0; j < 2; j++) {
 			sbuf_printf(&b, "-A SAFEGATE_%s %s-p %s -m %s "
-			    "--dport 53 ", chains[i], i == 0 ? "! -i lo " : "",
+			    "--dport 53 ", c, i == 0 ? "! -i lo " : "",
 			    protos[j], protos[j]);
 			queue_args(&b, s, be);
 			sbuf_printf(&b, "\n");
 		}
+		if (i == 0)
+			continue;
+		/* The first packets of each new connection, until decided. */
+		sbuf_printf(&b, "-A SAFEGATE_%s -p tcp -m multiport --dports "
+		    "80,443 -m connbytes --connbytes 0:%u --connbytes-dir "
+		    "original --connbytes-mode packets ", c, CONN_PACKETS);
+		queue_args(&b, s, be);
+		sbuf_printf(&b, "\n-A SAFEGATE_%s -p udp -m udp --dport 443 "
+		    "-m connbytes --connbytes 0:%u --connbytes-dir original "
+		    "--connbytes-mode packets ", c, CONN_PACKETS);
+		queue_args(&b, s, be);
+		sbuf_printf(&b, "\n");
+	}
 	sbuf_printf(&b, "COMMIT\n");
 	return b.overflow ? SG_ELIMIT : (int)b.len;
 }

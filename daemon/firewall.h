@@ -3,11 +3,23 @@
  * idempotently, with nft where the kernel has its `queue` expression and
  * iptables' NFQUEUE target otherwise.
  *
- * What is queued (this slice: DNS), IPv4 and IPv6, UDP and TCP port 53:
- *   INPUT    queries to this router (except over loopback: those were
- *            already seen on OUTPUT);
- *   FORWARD  queries from LAN devices to resolvers outside;
- *   OUTPUT   this machine's own queries.
+ * What is queued, IPv4 and IPv6:
+ *   DNS, UDP and TCP port 53:
+ *     INPUT    queries to this router (except over loopback: those were
+ *              already seen on OUTPUT);
+ *     FORWARD  queries from LAN devices to resolvers outside;
+ *     OUTPUT   this machine's own queries.
+ *   Connections, FORWARD and OUTPUT: the first CONN_PACKETS packets in
+ *   the original direction (connbytes) of TCP to ports 80 and 443 and of
+ *   UDP to port 443, so that safegated reads their names.  Its verdict on
+ *   the packet that decides a connection carries QUEUE_MARK_DECIDED (and
+ *   QUEUE_MARK_BLOCK) and re-enters the hook (queue.h); the rules save
+ *   those bits on the connection, drop a blocked connection's packets in
+ *   the kernel and let a decided one through without queueing it again.
+ *   Packets safegated forges carry QUEUE_MARK_OWN and are let out first.
+ *   The nft table holds the DNS rules only: this kernel cannot run nft's
+ *   queue, and the connection rules have been written and run for
+ *   iptables alone.
  *
  * iptables: our own chains SAFEGATE_INPUT, SAFEGATE_FORWARD and
  * SAFEGATE_OUTPUT in the filter table, each jumped to from the first rule of

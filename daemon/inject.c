@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "inject.h"
+#include "queue.h"
 
 struct inject {
 	int	fd4;
@@ -16,6 +17,7 @@ struct inject *
 inject_open(void)
 {
 	struct inject *in;
+	uint32_t mark = QUEUE_MARK_OWN;
 	int saved;
 
 	if ((in = calloc(1, sizeof(*in))) == NULL)
@@ -27,6 +29,15 @@ inject_open(void)
 		goto fail;
 	in->fd6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	if (in->fd6 == -1 && errno != EAFNOSUPPORT)
+		goto fail;
+	/*
+	 * Our own packets carry a mark, so that the rules let them out
+	 * untouched: a reset to a client belongs to the connection it ends,
+	 * whose mark says "blocked: drop".
+	 */
+	if (setsockopt(in->fd4, SOL_SOCKET, SO_MARK, &mark,
+	    sizeof(mark)) == -1 || (in->fd6 != -1 && setsockopt(in->fd6,
+	    SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) == -1))
 		goto fail;
 	return in;
 fail:

@@ -216,23 +216,31 @@ verdicts_flush(struct queue *q)
 }
 
 static void
-verdict_add(struct queue *q, uint32_t id, enum queue_verdict v)
+verdict_add(struct queue *q, const struct queue_packet *p,
+    enum queue_verdict v)
 {
 	struct nlmsghdr *nlh;
+	bool settle = v == QUEUE_SETTLE_ALLOW || v == QUEUE_SETTLE_BLOCK;
 
 	if (q->vlen + VERDICT_ROOM > sizeof(q->vbuf))
 		verdicts_flush(q);
 	if (q->vcount == 0) {
 		q->vfirst = v;
-		q->vuniform = true;
-	} else if (v != q->vfirst || id <= q->vlast_id)
+		q->vuniform = !settle;	/* a batch verdict carries no mark */
+	} else if (v != q->vfirst || p->id <= q->vlast_id || settle)
 		q->vuniform = false;
 	q->vcount++;
-	q->vlast_id = id;
+	q->vlast_id = p->id;
 	nlh = nfq_nlmsg_put((char *)q->vbuf + q->vlen, NFQNL_MSG_VERDICT,
 	    q->num);
-	nfq_nlmsg_verdict_put(nlh, (int)id,
-	    v == QUEUE_ACCEPT ? NF_ACCEPT : NF_DROP);
+	if (settle) {
+		nfq_nlmsg_verdict_put(nlh, (int)p->id, NF_REPEAT);
+		nfq_nlmsg_verdict_put_mark(nlh, (p->mark & ~QUEUE_MARK_MASK) |
+		    QUEUE_MARK_DECIDED |
+		    (v == QUEUE_SETTLE_BLOCK ? QUEUE_MARK_BLOCK : 0));
+	} else
+		nfq_nlmsg_verdict_put(nlh, (int)p->id,
+		    v == QUEUE_ACCEPT ? NF_ACCEPT : NF_DROP);
 	q->vlen += NLMSG_ALIGN(nlh->nlmsg_len);
 	count(&q->st.verdicts, 1);
 }
@@ -279,6 +287,9 @@ read_packet(const struct nlmsghdr *nlh, struct queue_packet *p)
 			p->has_mac = true;
 		}
 	}
+	if (attr[NFQA_MARK] != NULL &&
+	    mnl_attr_get_payload_len(attr[NFQA_MARK]) >= 4)
+		p->mark = ntohl(mnl_attr_get_u32(attr[NFQA_MARK]));
 	if (attr[NFQA_IFINDEX_INDEV] != NULL &&
 	    mnl_attr_get_payload_len(attr[NFQA_IFINDEX_INDEV]) >= 4)
 		p->indev = ntohl(mnl_attr_get_u32(attr[NFQA_IFINDEX_INDEV]));
@@ -303,7 +314,7 @@ handle_datagram(struct queue *q, const uint8_t *buf, size_t len,
 			count(&q->st.bad_messages, 1);
 		else if (r > 0) {
 			count(&q->st.packets, 1);
-			verdict_add(q, p.id, handler(arg, &p));
+			verdict_add(q, &p, handler(arg, &p));
 			(*handled)++;
 		}
 		nlh = mnl_nlmsg_next(nlh, &len_left);

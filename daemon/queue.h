@@ -21,7 +21,24 @@
 
 #define QUEUE_BATCH	64
 
-enum queue_verdict { QUEUE_ACCEPT, QUEUE_DROP };
+/*
+ * ACCEPT and DROP end a packet's trip through the queue.  The SETTLE ones
+ * end its connection's: the packet gets the QUEUE_MARK_DECIDED bit (and
+ * QUEUE_MARK_BLOCK for SETTLE_BLOCK) on its mark, the others kept, and is
+ * handed back to the hook from its start (NF_REPEAT), where the rules
+ * (firewall.h) save those bits to the connection's mark, drop a blocked
+ * connection and let a decided one through without queueing it again.
+ * The ct mark cannot be set from a verdict directly here: that needs
+ * CONFIG_NETFILTER_NETLINK_GLUE_CT, which kernels often lack.
+ */
+enum queue_verdict {
+	QUEUE_ACCEPT, QUEUE_DROP, QUEUE_SETTLE_ALLOW, QUEUE_SETTLE_BLOCK
+};
+
+#define QUEUE_MARK_DECIDED	0x10000000u
+#define QUEUE_MARK_BLOCK	0x20000000u
+#define QUEUE_MARK_MASK		(QUEUE_MARK_DECIDED | QUEUE_MARK_BLOCK)
+#define QUEUE_MARK_OWN		0x40000000u	/* packets safegated forges */
 
 /* Netfilter hooks, as the kernel numbers them. */
 enum queue_hook {
@@ -42,6 +59,7 @@ struct queue_packet {
 	bool		 has_mac;
 	uint8_t		 mac[6];	/* source MAC, when the kernel has it */
 	uint32_t	 indev, outdev;	/* interface indexes, 0 if none */
+	uint32_t	 mark;		/* the packet's mark as it came */
 };
 
 typedef enum queue_verdict queue_handler(void *arg,

@@ -26,14 +26,45 @@ Test(firewall, iptables_one_queue_fail_open)
 	    sizeof(buf)), 0);
 	cr_assert(strncmp(buf, "*filter\n", 8) == 0);
 	cr_assert_eq(count(buf, ":SAFEGATE_"), 3);
-	cr_assert_eq(count(buf, "--queue-num 3 --queue-bypass"), 6);
+	/* DNS on three chains, connections on FORWARD and OUTPUT. */
+	cr_assert_eq(count(buf, "--queue-num 3 --queue-bypass"), 10);
 	cr_assert_eq(count(buf, "-A SAFEGATE_INPUT ! -i lo -p udp -m udp "
 	    "--dport 53 "), 1);
 	cr_assert_eq(count(buf, "-A SAFEGATE_INPUT ! -i lo -p tcp -m tcp "
 	    "--dport 53 "), 1);
-	cr_assert_eq(count(buf, "-A SAFEGATE_FORWARD -p udp"), 1);
-	cr_assert_eq(count(buf, "-A SAFEGATE_OUTPUT -p tcp"), 1);
+	cr_assert_eq(count(buf, "-A SAFEGATE_FORWARD -p udp -m udp "
+	    "--dport 53 "), 1);
+	cr_assert_eq(count(buf, "-A SAFEGATE_OUTPUT -p tcp -m tcp "
+	    "--dport 53 "), 1);
 	cr_assert(strstr(buf, "COMMIT\n") != NULL);
+}
+
+Test(firewall, iptables_connections)
+{
+	struct firewall_spec s = { FW_IPTABLES, 0, 1, false };
+	char buf[8192];
+
+	cr_assert_gt(firewall_render(&s, FW_IPTABLES, AF_INET, buf,
+	    sizeof(buf)), 0);
+	/* The first packets of new connections, FORWARD and OUTPUT only. */
+	cr_assert_eq(count(buf, "-p tcp -m multiport --dports 80,443 -m "
+	    "connbytes --connbytes 0:12 --connbytes-dir original "
+	    "--connbytes-mode packets -j NFQUEUE --queue-num 0\n"), 2);
+	cr_assert_eq(count(buf, "-p udp -m udp --dport 443 -m connbytes "), 2);
+	cr_assert_eq(count(buf, "-A SAFEGATE_INPUT -p tcp -m multiport"), 0);
+	/* Ours out untouched, then the verdict's mark saved, blocked
+	 * connections dropped and decided ones passed, before any queue. */
+	cr_assert(strstr(buf, "-A SAFEGATE_FORWARD -m mark --mark "
+	    "0x40000000/0x40000000 -j RETURN\n"
+	    "-A SAFEGATE_FORWARD -m mark --mark 0x10000000/0x10000000 -j "
+	    "CONNMARK --save-mark --nfmask 0x30000000 --ctmask 0x30000000\n"
+	    "-A SAFEGATE_FORWARD -m connmark --mark 0x30000000/0x30000000 "
+	    "-j DROP\n"
+	    "-A SAFEGATE_FORWARD -m connmark --mark 0x10000000/0x10000000 "
+	    "-j RETURN\n"
+	    "-A SAFEGATE_FORWARD -p udp -m udp --dport 53 ") != NULL, "%s",
+	    buf);
+	cr_assert_eq(count(buf, "-j CONNMARK --save-mark"), 2);
 }
 
 Test(firewall, iptables_balance_fail_closed)
@@ -43,7 +74,7 @@ Test(firewall, iptables_balance_fail_closed)
 
 	cr_assert_gt(firewall_render(&s, FW_IPTABLES, AF_INET6, buf,
 	    sizeof(buf)), 0);
-	cr_assert_eq(count(buf, "--queue-balance 4:6\n"), 6);
+	cr_assert_eq(count(buf, "--queue-balance 4:6\n"), 10);
 	cr_assert_eq(count(buf, "bypass"), 0);
 }
 
