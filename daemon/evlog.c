@@ -131,9 +131,12 @@ evlog_format(const struct event *ev, char *buf, size_t len)
 		jb_str(&b, "null");
 	else
 		jb_quoted(&b, ev->name, ev->name_len);
-	jb_str(&b, ",\"qtype\":\"");
-	jb_str(&b, dns_type_name(ev->qtype, tmp, sizeof(tmp)));
-	jb_str(&b, "\",\"categories\":[");
+	if (ev->qtype != 0) {
+		jb_str(&b, ",\"qtype\":\"");
+		jb_str(&b, dns_type_name(ev->qtype, tmp, sizeof(tmp)));
+		jb_str(&b, "\"");
+	}
+	jb_str(&b, ",\"categories\":[");
 	for (i = 0; i < 64; i++) {
 		if (!(ev->categories & (UINT64_C(1) << i)))
 			continue;

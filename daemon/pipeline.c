@@ -9,6 +9,8 @@
 #include "snapshot.h"
 
 #define DNS_PORT	53
+#define HTTP_PORT	80
+#define HTTPS_PORT	443
 
 static const char *const outcome_names[PL_OUTCOME_COUNT] = {
 	[PL_ACCEPT_NOT_DNS] = "accept_not_dns",
@@ -16,11 +18,17 @@ static const char *const outcome_names[PL_OUTCOME_COUNT] = {
 	[PL_ACCEPT_RESPONSE] = "accept_response",
 	[PL_ACCEPT_NO_QUESTION] = "accept_no_question",
 	[PL_ACCEPT_ALLOWED] = "accept_allowed",
+	[PL_ACCEPT_PENDING] = "accept_pending",
+	[PL_ACCEPT_NOT_OURS] = "accept_not_ours",
+	[PL_ACCEPT_NO_SNI] = "accept_no_sni",
+	[PL_ACCEPT_FLOW_FULL] = "accept_flow_full",
 	[PL_DROP_MALFORMED] = "drop_malformed",
 	[PL_DROP_FRAGMENT] = "drop_fragment",
 	[PL_DROP_TCP_PARTIAL] = "drop_tcp_partial",
 	[PL_DROP_BLOCKED] = "drop_blocked",
 	[PL_DROP_BLOCKED_RESET] = "drop_blocked_reset",
+	[PL_DROP_BLOCKED_QUIC] = "drop_blocked_quic",
+	[PL_DROP_FLOW_FULL] = "drop_flow_full",
 };
 
 const char *
@@ -109,6 +117,7 @@ dns_udp(const struct snapshot *snap, struct pipeline_result *r)
 		set_outcome(r, PL_ACCEPT_NO_QUESTION);
 		return;
 	}
+	r->decided = true;
 	if (!decide_questions(snap, &msg, r)) {
 		set_outcome(r, PL_ACCEPT_ALLOWED);
 		return;
@@ -190,6 +199,7 @@ dns_tcp(const struct snapshot *snap, struct pipeline_result *r)
 		if (msg.qr || msg.nquestions == 0)
 			continue;
 		any_query = true;
+		r->decided = true;
 		if (decide_questions(snap, &msg, r)) {
 			set_outcome(r, PL_DROP_BLOCKED_RESET);
 			r->action = "reset";
@@ -200,15 +210,96 @@ dns_tcp(const struct snapshot *snap, struct pipeline_result *r)
 	set_outcome(r, any_query ? PL_ACCEPT_ALLOWED : PL_ACCEPT_RESPONSE);
 }
 
+static const enum request_kind req_kinds[] = {
+	[FLOW_KIND_TLS] = REQ_TLS, [FLOW_KIND_HTTP] = REQ_HTTP,
+	[FLOW_KIND_QUIC] = REQ_QUIC,
+};
+
+/*
+ * The first packets of a connection: its name, once whole, is judged as a
+ * DNS name is.  A blocked TCP connection is reset (the segment that
+ * completed the name is dropped, so the server never reads it whole); a
+ * blocked QUIC connection is dropped.  Whatever is decided settles the
+ * connection, so that its later packets stay in the kernel.
+ */
+static void
+connection(const struct snapshot *snap, struct flow_table *flows,
+    const struct pipeline_meta *meta, struct pipeline_result *r)
+{
+	const struct packet *p = &r->pkt;
+	struct flow_result *f = &r->flow;
+	bool tcp = p->proto == IPPROTO_TCP;
+
+	flow_classify(flows, p, meta->mono, f);
+	switch (f->status) {
+	case FLOW_NO_PAYLOAD:
+		set_outcome(r, PL_ACCEPT_NO_PAYLOAD);
+		return;
+	case FLOW_NEED_MORE:
+		set_outcome(r, PL_ACCEPT_PENDING);
+		return;
+	case FLOW_NOT_OURS:
+		/* TCP: the stream's own first bytes say what it is.  A UDP
+		 * datagram says nothing of the next one (junk first, then an
+		 * Initial), so it settles nothing: the rules stop queueing
+		 * such a flow after its first few packets anyway. */
+		r->settled = tcp;
+		set_outcome(r, PL_ACCEPT_NOT_OURS);
+		return;
+	case FLOW_FULL:
+		set_outcome(r, snap->cfg->fail_open ? PL_ACCEPT_FLOW_FULL :
+		    PL_DROP_FLOW_FULL);
+		return;
+	case FLOW_MALFORMED:
+		/* A ClientHello or request we cannot read is one the server
+		 * might read differently: refuse the connection. */
+		r->err = f->err;
+		r->settled = true;
+		set_outcome(r, PL_DROP_MALFORMED);
+		if (tcp)
+			tcp_resets(r);
+		return;
+	case FLOW_NO_NAME:
+		r->req.kind = req_kinds[f->kind];
+		r->decided = r->settled = true;
+		set_outcome(r, PL_ACCEPT_NO_SNI);
+		return;
+	case FLOW_NAME:
+		break;
+	}
+	r->req.kind = req_kinds[f->kind];
+	memcpy(r->name, f->name, f->name_len + 1);
+	r->req.name = r->name;
+	r->req.name_len = f->name_len;
+	policy_decide(snap, &r->req, &r->dec);
+	r->decided = r->settled = true;
+	if (r->dec.action != ACTION_BLOCK) {
+		set_outcome(r, PL_ACCEPT_ALLOWED);
+		return;
+	}
+	if (tcp) {
+		set_outcome(r, PL_DROP_BLOCKED_RESET);
+		r->action = "reset";
+		tcp_resets(r);
+	} else {
+		set_outcome(r, PL_DROP_BLOCKED_QUIC);
+		r->action = "drop";
+	}
+}
+
 void
-pipeline_run(const struct snapshot *snap, const struct pipeline_meta *meta,
-    const uint8_t *bytes, size_t len, struct pipeline_result *r)
+pipeline_run(const struct snapshot *snap, struct flow_table *flows,
+    const struct pipeline_meta *meta, const uint8_t *bytes, size_t len,
+    struct pipeline_result *r)
 {
 	struct packet *p = &r->pkt;
+	bool conn;
 
 	r->nout = 0;
 	r->err = 0;
 	r->action = NULL;
+	r->decided = r->settled = false;
+	memset(&r->flow, 0, sizeof(r->flow));
 	r->ifindex = meta->indev != 0 ? meta->indev : meta->outdev;
 	memset(&r->req, 0, sizeof(r->req));
 	memset(&r->dec, 0, sizeof(r->dec));
@@ -218,9 +309,12 @@ pipeline_run(const struct snapshot *snap, const struct pipeline_meta *meta,
 		set_outcome(r, PL_DROP_MALFORMED);
 		return;
 	}
+	conn = !p->fragment && ((p->proto == IPPROTO_TCP &&
+	    (p->dport == HTTPS_PORT || p->dport == HTTP_PORT)) ||
+	    (p->proto == IPPROTO_UDP && p->dport == HTTPS_PORT));
 	if ((p->proto != IPPROTO_UDP && p->proto != IPPROTO_TCP) ||
-	    (!p->fragment && p->dport != DNS_PORT)) {
-		/* The rules send us only port 53; anything else is not
+	    (!p->fragment && p->dport != DNS_PORT && !conn)) {
+		/* The rules send us only these ports; anything else is not
 		 * ours to judge (a fragment's port is unknown: below). */
 		set_outcome(r, PL_ACCEPT_NOT_DNS);
 		return;
@@ -241,7 +335,9 @@ pipeline_run(const struct snapshot *snap, const struct pipeline_meta *meta,
 	if (meta->has_mac)
 		memcpy(r->req.mac, meta->mac, 6);
 
-	if (p->proto == IPPROTO_UDP)
+	if (conn)
+		connection(snap, flows, meta, r);
+	else if (p->proto == IPPROTO_UDP)
 		dns_udp(snap, r);
 	else if (p->payload_len == 0)
 		set_outcome(r, PL_ACCEPT_NO_PAYLOAD);

@@ -5,9 +5,13 @@
  * and libpcap (replay, tests, benchmarks): a replay gives exactly the
  * decisions live traffic gets.
  *
- * This slice classifies DNS over UDP and TCP (port 53).  A packet the
- * pipeline cannot read is dropped, never passed unchecked: a parser that
- * disagrees with the resolver would be a way around the filter.
+ * It classifies DNS over UDP and TCP (port 53), and the first packets of
+ * connections: TCP to ports 80 and 443 by the TLS ClientHello's SNI or the
+ * HTTP request's Host (whatever the port carries), UDP to port 443 by the
+ * QUIC Initial's SNI (flow.h).  Those names go to the same policy as DNS
+ * names.  A packet the pipeline cannot read is dropped, never passed
+ * unchecked: a parser that disagrees with the resolver or the server would
+ * be a way around the filter.
  */
 #ifndef SG_PIPELINE_H
 #define SG_PIPELINE_H
@@ -18,6 +22,7 @@
 #include <time.h>
 
 #include "dns.h"
+#include "flow.h"
 #include "packet.h"
 #include "policy.h"
 
@@ -30,11 +35,19 @@ enum pipeline_outcome {
 	PL_ACCEPT_RESPONSE,	/* a DNS response, not a query */
 	PL_ACCEPT_NO_QUESTION,	/* a query without a question */
 	PL_ACCEPT_ALLOWED,	/* every name allowed */
+	PL_ACCEPT_PENDING,	/* part of a ClientHello or request, kept */
+	PL_ACCEPT_NOT_OURS,	/* a connection that is not TLS, HTTP or
+				   QUIC we read */
+	PL_ACCEPT_NO_SNI,	/* a ClientHello without SNI, or a request
+				   without a host: allowed */
+	PL_ACCEPT_FLOW_FULL,	/* no room to wait for the name; fail open */
 	PL_DROP_MALFORMED,	/* IP, UDP, TCP or DNS we cannot read */
 	PL_DROP_FRAGMENT,	/* part of a fragmented datagram */
 	PL_DROP_TCP_PARTIAL,	/* TCP data not whole DNS messages */
 	PL_DROP_BLOCKED,	/* blocked over UDP: answer forged */
 	PL_DROP_BLOCKED_RESET,	/* blocked over TCP: connection reset */
+	PL_DROP_BLOCKED_QUIC,	/* blocked QUIC: dropped */
+	PL_DROP_FLOW_FULL,	/* no room to wait for the name; fail closed */
 	PL_OUTCOME_COUNT
 };
 
@@ -44,6 +57,9 @@ struct pipeline_meta {
 	uint8_t		 mac[6];
 	uint32_t	 indev, outdev;
 	bool		 truncated;	/* the capture holds less than all */
+	time_t		 mono;		/* monotonic seconds, for the timeouts
+					   of connections waiting for a name
+					   (a replay gives the capture's) */
 };
 
 struct pipeline_out {
@@ -53,6 +69,16 @@ struct pipeline_out {
 
 struct pipeline_result {
 	bool		 drop;		/* the verdict */
+	/*
+	 * decided: this packet carried a decision on a name (a DNS query, or
+	 * a connection named or found to have no name): the event log and
+	 * replay report it.  settled: the connection needs no more of its
+	 * packets here (the live path marks it, so the kernel stops queueing
+	 * it); block says which way it went.
+	 */
+	bool		 decided;
+	bool		 settled;
+	struct flow_result flow;	/* for TLS, HTTP and QUIC */
 	enum pipeline_outcome outcome;
 	int		 err;		/* why, for PL_DROP_MALFORMED */
 	/* packets to send: a DNS answer, or resets to client and server */
@@ -69,8 +95,14 @@ struct pipeline_result {
 	char		 name[DNS_TEXT_MAX + 1];	/* req.name points here */
 };
 
-void	pipeline_run(const struct snapshot *, const struct pipeline_meta *,
-	    const uint8_t *pkt, size_t len, struct pipeline_result *);
+/*
+ * One packet.  flows keeps the connections whose name is not whole yet;
+ * it belongs to the calling thread, and may be NULL (then such packets
+ * are failed as if the table were full).
+ */
+void	pipeline_run(const struct snapshot *, struct flow_table *flows,
+	    const struct pipeline_meta *, const uint8_t *pkt, size_t len,
+	    struct pipeline_result *);
 
 const char *pipeline_outcome_name(enum pipeline_outcome);
 

@@ -37,6 +37,8 @@ struct server;
  */
 #define BATCH_RESULTS	QUEUE_BATCH
 #define EVBUF_LEN	(64 * 1024)
+#define FLOWS_PER_WORKER 1024	/* connections waiting for their name */
+#define FLOW_TIMEOUT	10	/* seconds a connection may take to name */
 
 struct worker {
 	pthread_t		 thread;
@@ -46,9 +48,12 @@ struct worker {
 	unsigned		 reader;
 	const struct snapshot	*snap;		/* held for one batch */
 	struct timespec		 now;		/* when the batch began */
+	time_t			 mono;		/* the same, monotonic seconds */
 	struct pipeline_result	*res;		/* BATCH_RESULTS of them */
 	size_t			 nres;
 	char			*evbuf;		/* EVBUF_LEN */
+	struct flow_table	*flows;		/* connections waiting for a
+						   name; this worker's own */
 	uint64_t		 outcomes[PL_OUTCOME_COUNT];
 	uint64_t		 inject_errors;
 	uint64_t		 events_written;
@@ -111,7 +116,7 @@ record(const struct snapshot *snap, const struct pipeline_result *r,
 
 	memset(&ev, 0, sizeof(ev));
 	ev.ts = *now;
-	ev.kind = "dns";
+	ev.kind = r->req.kind == REQ_DNS ? "dns" : flow_kind_name(r->flow.kind);
 	ev.transport = r->pkt.proto == IPPROTO_TCP ? "tcp" : "udp";
 	ev.client = r->req.client;
 	ev.mac = r->req.has_mac ? r->req.mac : NULL;
@@ -145,7 +150,9 @@ debug_decision(const struct pipeline_result *r)
 
 	log_debug("%s %s %s from %s: %s%s%s",
 	    r->pkt.proto == IPPROTO_TCP ? "tcp" : "udp",
-	    dns_type_name(r->req.qtype, type, sizeof(type)),
+	    r->req.kind == REQ_DNS ?
+	    dns_type_name(r->req.qtype, type, sizeof(type)) :
+	    flow_kind_name(r->flow.kind),
 	    r->dec.confidential ? "(confidential)" :
 	    printable(r->req.name, r->req.name_len, name, sizeof(name)),
 	    addr_ntop(&r->pkt.src, client, sizeof(client)),
@@ -210,7 +217,8 @@ flush_batch(struct worker *w)
 		const struct pipeline_result *r = &w->res[i];
 
 		if (r->outcome != PL_DROP_BLOCKED &&
-		    r->outcome != PL_DROP_BLOCKED_RESET)
+		    r->outcome != PL_DROP_BLOCKED_RESET &&
+		    r->outcome != PL_DROP_BLOCKED_QUIC)
 			continue;
 		if (EVBUF_LEN - evlen < EVLOG_LINE_MAX) {
 			events_out(w, evlen, lines);
@@ -242,8 +250,12 @@ on_packet(void *arg, const struct queue_packet *qp)
 	/* The snapshot is taken with the batch's first packet, so a worker
 	 * waiting for packets never holds one. */
 	if (w->snap == NULL) {
+		struct timespec mono;
+
 		w->snap = snapshot_enter(w->srv->slot, w->reader);
 		clock_gettime(CLOCK_REALTIME, &w->now);
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		w->mono = mono.tv_sec;
 	}
 	if (w->nres == BATCH_RESULTS)
 		flush_batch(w);
@@ -255,14 +267,17 @@ on_packet(void *arg, const struct queue_packet *qp)
 	meta.indev = qp->indev;
 	meta.outdev = qp->outdev;
 	meta.truncated = qp->truncated;
+	meta.mono = w->mono;
 
-	pipeline_run(w->snap, &meta, qp->data, qp->len, r);
+	pipeline_run(w->snap, w->flows, &meta, qp->data, qp->len, r);
 	inc(&w->outcomes[r->outcome]);
 	if (log_debug_enabled()) {
 		if (!r->drop || r->outcome >= PL_DROP_BLOCKED ||
 		    log_ratelimited(&drop_limit, 5, 20, &suppressed))
 			debug_decision(r);
 	}
+	if (r->settled)
+		return r->drop ? QUEUE_SETTLE_BLOCK : QUEUE_SETTLE_ALLOW;
 	return r->drop ? QUEUE_DROP : QUEUE_ACCEPT;
 }
 
@@ -449,7 +464,8 @@ start_workers(struct server *srv, const struct config *cfg)
 		w->reader = (unsigned)i;
 		w->res = calloc(BATCH_RESULTS, sizeof(*w->res));
 		w->evbuf = malloc(EVBUF_LEN);
-		if (w->res == NULL || w->evbuf == NULL)
+		w->flows = flow_table_new(FLOWS_PER_WORKER, FLOW_TIMEOUT);
+		if (w->res == NULL || w->evbuf == NULL || w->flows == NULL)
 			return -ENOMEM;
 		w->q = queue_open(num, cfg->fail_open, cfg->queue_max_len);
 		if (w->q == NULL) {
@@ -482,6 +498,7 @@ stop_workers(struct server *srv)
 		queue_close(srv->workers[i].q);
 		free(srv->workers[i].res);
 		free(srv->workers[i].evbuf);
+		flow_table_free(srv->workers[i].flows);
 	}
 	free(srv->workers);
 	srv->workers = NULL;

@@ -58,21 +58,31 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct snapshot *snap;
+	static struct flow_table *flows;
 	static struct pipeline_result r;
+	static time_t clock;
 	struct pipeline_meta meta = { 0 };
 	struct packet p;
 	size_t i;
 
-	if (snap == NULL)
+	if (snap == NULL) {
 		snap = make_snapshot();
-	pipeline_run(snap, &meta, data, size, &r);
+		/* Kept across inputs, small, with time passing: pieces of a
+		 * ClientHello meet later inputs, and slots expire. */
+		if ((flows = flow_table_new(16, 4)) == NULL)
+			abort();
+	}
+	meta.mono = ++clock / 8;
+	pipeline_run(snap, flows, &meta, data, size, &r);
 	if (r.outcome >= PL_OUTCOME_COUNT)
 		__builtin_trap();
 	for (i = 0; i < r.nout; i++)
 		if (packet_parse(&p, r.out[i].pkt, r.out[i].len) != 0)
 			__builtin_trap();
 	/* A blocked name is always in the set. */
-	if (r.outcome == PL_DROP_BLOCKED &&
+	if ((r.outcome == PL_DROP_BLOCKED ||
+	    (r.outcome == PL_DROP_BLOCKED_RESET && r.req.kind != REQ_DNS) ||
+	    r.outcome == PL_DROP_BLOCKED_QUIC) &&
 	    !sgdb_lookup(snap->db, r.req.name, r.req.name_len, NULL))
 		__builtin_trap();
 	return 0;

@@ -125,7 +125,7 @@ run(const uint8_t *pkt, size_t len)
 {
 	struct pipeline_meta meta = { 0 };
 
-	pipeline_run(snap, &meta, pkt, len, &res);
+	pipeline_run(snap, NULL, &meta, pkt, len, &res);
 }
 
 Test(pipeline, allowed_name_is_accepted_untouched)
@@ -307,7 +307,7 @@ Test(pipeline, truncated_capture_is_dropped)
 	uint8_t pkt[PACKET_FORGE_MAX];
 	size_t n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "allowed.test", 1);
 
-	pipeline_run(snap, &meta, pkt, n, &res);
+	pipeline_run(snap, NULL, &meta, pkt, n, &res);
 	cr_assert_eq(res.outcome, PL_DROP_MALFORMED);
 }
 

@@ -1,0 +1,513 @@
+/*
+ * flow.c - see flow.h.
+ *
+ * Design.  Most flows never get here for more than one packet: their
+ * first data segment or datagram holds the whole ClientHello or request,
+ * and it is read from the packet itself.  A flow gets a slot when it must
+ * wait: on its SYN (to learn where its stream starts, so that segments can
+ * be placed by sequence number whatever order they come in), or when its
+ * first piece is not the whole name.  Slots hang off a chained hash of the
+ * flow's addresses and ports, and on a list in the order they were made,
+ * so the oldest are expired first, a few at each call.
+ *
+ *	bucket[h] -> slot -> slot		oldest ... newest
+ *	              |                          (age list)
+ *	              +-- tcp: isn, stream[16 KiB], have-bitmap   (allocated
+ *	              +-- quic: struct quic_crypto (18 KiB)        on demand)
+ *
+ * The stream buffer is allocated only when a piece must be kept, and freed
+ * as soon as the flow is named, refused or expired.  The number of slots
+ * is capped, so the memory is too: max_flows * (16 KiB + 2 KiB) at most.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "flow.h"
+#include "http.h"
+#include "quic.h"
+
+#define EXPIRE_PER_CALL	8	/* old slots dropped per call, at most */
+#define STREAM_MAX	TLS_HELLO_MAX
+
+struct tcp_stream {
+	uint8_t		 buf[STREAM_MAX];
+	uint8_t		 have[STREAM_MAX / 8];
+	size_t		 ready;		/* contiguous bytes from offset 0 */
+};
+
+struct slot {
+	struct slot	*next;		/* in its bucket */
+	struct slot	*older, *newer;	/* on the age list */
+	uint8_t		 proto;
+	struct sg_addr	 src, dst;
+	uint16_t	 sport, dport;
+	time_t		 born;
+	uint32_t	 isn;		/* TCP: the stream starts at isn + 1 */
+	struct tcp_stream *tcp;		/* NULL until a piece is kept */
+	struct quic_crypto *quic;	/* NULL until a piece is kept */
+};
+
+struct flow_table {
+	struct slot	**bucket;
+	size_t		 nbuckets;	/* a power of two */
+	size_t		 max;
+	unsigned	 timeout;
+	struct slot	*oldest, *newest;
+	struct flow_stats st;
+};
+
+static const char *const kind_names[] = {
+	[FLOW_KIND_TLS] = "tls", [FLOW_KIND_HTTP] = "http",
+	[FLOW_KIND_QUIC] = "quic",
+};
+
+const char *
+flow_kind_name(enum flow_kind k)
+{
+	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ?
+	    kind_names[k] : "?";
+}
+
+/* ---------------------------------------------------------------- table */
+
+struct flow_table *
+flow_table_new(size_t max_flows, unsigned timeout)
+{
+	struct flow_table *t;
+	size_t n = 16;
+
+	if (max_flows == 0 || max_flows > (1u << 24)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	while (n < max_flows * 2)
+		n *= 2;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	if ((t->bucket = calloc(n, sizeof(*t->bucket))) == NULL) {
+		free(t);
+		return NULL;
+	}
+	t->nbuckets = n;
+	t->max = max_flows;
+	t->timeout = timeout;
+	return t;
+}
+
+static void
+slot_free(struct slot *s)
+{
+	free(s->tcp);
+	free(s->quic);
+	free(s);
+}
+
+void
+flow_table_free(struct flow_table *t)
+{
+	struct slot *s, *next;
+
+	if (t == NULL)
+		return;
+	for (s = t->oldest; s != NULL; s = next) {
+		next = s->newer;
+		slot_free(s);
+	}
+	free(t->bucket);
+	free(t);
+}
+
+void
+flow_table_stats(const struct flow_table *t, struct flow_stats *st)
+{
+	*st = t->st;
+}
+
+static size_t
+hash_tuple(const struct flow_table *t, uint8_t proto,
+    const struct sg_addr *src, const struct sg_addr *dst, uint16_t sport,
+    uint16_t dport)
+{
+	uint64_t h = 0xcbf29ce484222325ull, w;
+	size_t i, n = addr_len(src);
+
+	for (i = 0; i < n; i++)
+		h = (h ^ src->u.b[i]) * 0x100000001b3ull;
+	for (i = 0; i < n; i++)
+		h = (h ^ dst->u.b[i]) * 0x100000001b3ull;
+	w = (uint64_t)sport << 24 | (uint64_t)dport << 8 | proto;
+	h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 32) & (t->nbuckets - 1);
+}
+
+static size_t
+hash(const struct flow_table *t, const struct packet *p)
+{
+	return hash_tuple(t, p->proto, &p->src, &p->dst, p->sport, p->dport);
+}
+
+static bool
+same(const struct slot *s, const struct packet *p)
+{
+	return s->proto == p->proto && s->sport == p->sport &&
+	    s->dport == p->dport && addr_equal(&s->src, &p->src) &&
+	    addr_equal(&s->dst, &p->dst);
+}
+
+static struct slot *
+find(struct flow_table *t, const struct packet *p)
+{
+	struct slot *s;
+
+	for (s = t->bucket[hash(t, p)]; s != NULL; s = s->next)
+		if (same(s, p))
+			return s;
+	return NULL;
+}
+
+static void
+unlink_slot(struct flow_table *t, struct slot *s)
+{
+	struct slot **pp;
+
+	for (pp = &t->bucket[hash_tuple(t, s->proto, &s->src, &s->dst,
+	    s->sport, s->dport)]; *pp != NULL;
+	    pp = &(*pp)->next)
+		if (*pp == s) {
+			*pp = s->next;
+			break;
+		}
+	if (s->older != NULL)
+		s->older->newer = s->newer;
+	else
+		t->oldest = s->newer;
+	if (s->newer != NULL)
+		s->newer->older = s->older;
+	else
+		t->newest = s->older;
+	t->st.active--;
+	slot_free(s);
+}
+
+static struct slot *
+add(struct flow_table *t, const struct packet *p, time_t now)
+{
+	struct slot *s;
+	size_t h;
+
+	if (t->st.active >= t->max) {
+		t->st.full++;
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL) {
+		t->st.full++;
+		return NULL;
+	}
+	s->proto = p->proto;
+	s->src = p->src;
+	s->dst = p->dst;
+	s->sport = p->sport;
+	s->dport = p->dport;
+	s->born = now;
+	h = hash(t, p);
+	s->next = t->bucket[h];
+	t->bucket[h] = s;
+	s->older = t->newest;
+	if (t->newest != NULL)
+		t->newest->newer = s;
+	else
+		t->oldest = s;
+	t->newest = s;
+	t->st.active++;
+	t->st.created++;
+	return s;
+}
+
+static void
+expire(struct flow_table *t, time_t now)
+{
+	unsigned n;
+
+	for (n = 0; n < EXPIRE_PER_CALL && t->oldest != NULL &&
+	    now - t->oldest->born >= (time_t)t->timeout; n++) {
+		t->st.expired++;
+		unlink_slot(t, t->oldest);
+	}
+}
+
+void
+flow_forget(struct flow_table *t, const struct packet *p)
+{
+	struct slot *s;
+
+	if (t != NULL && (s = find(t, p)) != NULL)
+		unlink_slot(t, s);
+}
+
+/* ---------------------------------------------------------------- names */
+
+/* Copies a name, lower case, one trailing dot dropped. */
+static void
+set_name(struct flow_result *out, const char *name, size_t len)
+{
+	size_t i;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len > TLS_NAME_MAX)
+		len = TLS_NAME_MAX;
+	for (i = 0; i < len; i++)
+		out->name[i] = name[i] >= 'A' && name[i] <= 'Z' ?
+		    (char)(name[i] - 'A' + 'a') : name[i];
+	out->name[len] = '\0';
+	out->name_len = len;
+	out->status = len > 0 ? FLOW_NAME : FLOW_NO_NAME;
+}
+
+static void
+from_hello(int rc, const struct tls_hello *h, struct flow_result *out)
+{
+	switch (rc) {
+	case 0:
+		out->ech = h->ech;
+		if (h->has_sni)
+			set_name(out, h->sni, h->sni_len);
+		else
+			out->status = FLOW_NO_NAME;
+		break;
+	case SG_ETRUNC:
+		out->status = FLOW_NEED_MORE;
+		break;
+	case SG_EUNSUPP:
+		out->status = FLOW_NOT_OURS;
+		break;
+	default:
+		out->status = FLOW_MALFORMED;
+		out->err = rc;
+		break;
+	}
+}
+
+/* The name at the start of a TCP stream: TLS, HTTP, or neither. */
+static void
+read_stream(const uint8_t *buf, size_t len, struct flow_result *out)
+{
+	struct tls_hello hello;
+	struct http_request req;
+	int rc;
+
+	if (buf[0] == 0x16) {
+		out->kind = FLOW_KIND_TLS;
+		from_hello(tls_client_hello_stream(buf, len, &hello), &hello,
+		    out);
+		return;
+	}
+	if (buf[0] >= 'A' && buf[0] <= 'Z') {
+		out->kind = FLOW_KIND_HTTP;
+		rc = http_request_host(buf, len, &req);
+		if (rc == 0) {
+			out->is_ip = req.is_ip;
+			if (req.has_host)
+				set_name(out, req.host, req.host_len);
+			else
+				out->status = FLOW_NO_NAME;
+			return;
+		}
+		from_hello(rc, NULL, out);	/* the same codes */
+		return;
+	}
+	out->status = FLOW_NOT_OURS;
+}
+
+/* ---------------------------------------------------------------- tcp */
+
+/*
+ * Puts a segment's data at its place in the slot's stream.  0, or
+ * SG_ELIMIT past the cap, SG_EMALFORMED when it rewrites bytes already
+ * there (a retransmission must carry the same bytes: different ones are
+ * how a filter is fooled into reading one ClientHello while the server
+ * reads another).
+ */
+static int
+place(struct tcp_stream *ts, uint32_t off, const uint8_t *p, size_t len)
+{
+	size_t i;
+
+	if (off >= STREAM_MAX || len > STREAM_MAX - off)
+		return SG_ELIMIT;
+	for (i = 0; i < len; i++) {
+		size_t at = off + i;
+		uint8_t bit = (uint8_t)(1u << (at & 7));
+
+		if (ts->have[at >> 3] & bit) {
+			if (ts->buf[at] != p[i])
+				return SG_EMALFORMED;
+			continue;
+		}
+		ts->buf[at] = p[i];
+		ts->have[at >> 3] |= bit;
+	}
+	while (ts->ready < STREAM_MAX &&
+	    (ts->have[ts->ready >> 3] & (1u << (ts->ready & 7))))
+		ts->ready++;
+	return 0;
+}
+
+static void
+tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
+    struct flow_result *out)
+{
+	struct slot *s = t != NULL ? find(t, p) : NULL;
+	uint32_t off, seq = p->seq;
+	int rc;
+
+	if (p->tcp_flags & (TCP_RST | TCP_FIN)) {
+		if (s != NULL)
+			unlink_slot(t, s);
+		s = NULL;
+		if (p->payload_len == 0) {
+			out->status = FLOW_NO_PAYLOAD;
+			return;
+		}
+	}
+	if ((p->tcp_flags & TCP_SYN) && !(p->tcp_flags & TCP_ACK)) {
+		/* A new connection: its stream starts at isn + 1.  Data on
+		 * the SYN itself (TCP Fast Open) starts there too. */
+		if (s != NULL)
+			unlink_slot(t, s);
+		s = NULL;
+		if (t != NULL && (s = add(t, p, now)) != NULL)
+			s->isn = p->seq;
+		seq = p->seq + 1;
+	}
+	if (p->payload_len == 0) {
+		out->status = FLOW_NO_PAYLOAD;
+		return;
+	}
+	if (s == NULL || (s->tcp == NULL && seq == s->isn + 1)) {
+		/* The stream's first bytes (or, without a SYN seen, taken
+		 * as such): the name is often whole in this one segment. */
+		read_stream(p->payload, p->payload_len, out);
+		if (out->status != FLOW_NEED_MORE) {
+			if (s != NULL) {
+				t->st.completed++;
+				unlink_slot(t, s);
+			}
+			return;
+		}
+		if (s == NULL) {
+			if (t == NULL || (s = add(t, p, now)) == NULL) {
+				out->status = FLOW_FULL;
+				return;
+			}
+			s->isn = seq - 1;
+		}
+	}
+	if (s->tcp == NULL && (s->tcp = calloc(1, sizeof(*s->tcp))) == NULL) {
+		t->st.full++;
+		unlink_slot(t, s);
+		out->status = FLOW_FULL;
+		return;
+	}
+	off = seq - (s->isn + 1);
+	if ((rc = place(s->tcp, off, p->payload, p->payload_len)) < 0) {
+		out->status = FLOW_MALFORMED;
+		out->err = rc;
+		out->kind = s->tcp->ready > 0 && s->tcp->buf[0] != 0x16 ?
+		    FLOW_KIND_HTTP : FLOW_KIND_TLS;
+		unlink_slot(t, s);
+		return;
+	}
+	if (s->tcp->ready == 0) {
+		out->status = FLOW_NEED_MORE;	/* a later piece came first */
+		out->kind = FLOW_KIND_TLS;
+		return;
+	}
+	read_stream(s->tcp->buf, s->tcp->ready, out);
+	if (out->status == FLOW_NEED_MORE && s->tcp->ready == STREAM_MAX) {
+		out->status = FLOW_MALFORMED;
+		out->err = SG_ELIMIT;
+	}
+	if (out->status != FLOW_NEED_MORE) {
+		t->st.completed++;
+		unlink_slot(t, s);
+	}
+}
+
+/* ---------------------------------------------------------------- quic */
+
+static void
+quic_classify(struct flow_table *t, const struct packet *p, time_t now,
+    struct flow_result *out)
+{
+	struct slot *s = t != NULL ? find(t, p) : NULL;
+	struct quic_crypto *qc, local;
+	struct quic_info info;
+	struct tls_hello hello;
+	int rc;
+
+	out->kind = FLOW_KIND_QUIC;
+	if (p->payload_len == 0) {
+		out->status = FLOW_NO_PAYLOAD;
+		return;
+	}
+	if (s != NULL && s->quic != NULL)
+		qc = s->quic;
+	else {
+		quic_crypto_init(&local);
+		qc = &local;
+	}
+	rc = quic_initial_feed(qc, p->payload, p->payload_len, &info);
+	out->quic_version = info.version;
+	if (rc == SG_ENOTFOUND) {
+		/* QUIC without an Initial (0-RTT or Handshake first, or a
+		 * short header): the name may still come; keep nothing. */
+		out->status = FLOW_NEED_MORE;
+		return;
+	}
+	if (rc == SG_EUNSUPP) {
+		out->status = FLOW_NOT_OURS;	/* not QUIC we read */
+	} else if (rc < 0) {
+		out->status = FLOW_MALFORMED;
+		out->err = rc;
+	} else
+		from_hello(quic_client_hello(qc, &hello), &hello, out);
+	if (out->status != FLOW_NEED_MORE) {
+		if (s != NULL) {
+			t->st.completed++;
+			unlink_slot(t, s);
+		}
+		return;
+	}
+	/* Part of a ClientHello: keep it for the next Initial. */
+	if (s == NULL && (t == NULL || (s = add(t, p, now)) == NULL)) {
+		out->status = FLOW_FULL;
+		return;
+	}
+	if (s->quic == NULL) {
+		if ((s->quic = malloc(sizeof(*s->quic))) == NULL) {
+			t->st.full++;
+			unlink_slot(t, s);
+			out->status = FLOW_FULL;
+			return;
+		}
+		*s->quic = local;
+	}
+}
+
+void
+flow_classify(struct flow_table *t, const struct packet *p, time_t now,
+    struct flow_result *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (t != NULL)
+		expire(t, now);
+	if (p->proto == IPPROTO_UDP)
+		quic_classify(t, p, now, out);
+	else if (p->proto == IPPROTO_TCP)
+		tcp_classify(t, p, now, out);
+	else
+		out->status = FLOW_NOT_OURS;
+}

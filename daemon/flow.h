@@ -1,0 +1,96 @@
+/*
+ * flow.h - the name a new connection asks for, from its first packets:
+ * TLS SNI and HTTP Host over TCP, QUIC SNI over UDP.
+ *
+ * Most connections say their name in their first payload packet, and need
+ * no state here.  A ClientHello split across TCP segments or TLS records
+ * (common since post-quantum key shares made it larger than one segment),
+ * or a QUIC ClientHello spread over several Initial packets, needs its
+ * pieces kept until it is whole.  A flow table keeps those, and only
+ * those, with hard bounds:
+ *   - at most `max_flows` flows waiting at once; a new one past that is
+ *     FLOW_FULL, counted, and the caller fails it in the configured
+ *     direction;
+ *   - at most TLS_HELLO_MAX (16 KiB) of stream per flow: a ClientHello
+ *     longer than that is FLOW_MALFORMED;
+ *   - at most `timeout` seconds from a flow's first packet to its name:
+ *     older flows are dropped from the table as new packets come.
+ * A TCP segment is placed by its sequence number relative to the SYN (or
+ * to the first data seen, when the SYN was not), so segments may come in
+ * any order; no length read off the wire sizes anything.
+ *
+ * A table belongs to one thread (one per queue worker, or the replay);
+ * it takes no lock.  Flows are told apart by protocol, addresses and
+ * ports; the caller sends only the client-to-server direction.
+ */
+#ifndef SG_FLOW_H
+#define SG_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "packet.h"
+#include "tls.h"
+
+enum flow_kind { FLOW_KIND_TLS, FLOW_KIND_HTTP, FLOW_KIND_QUIC };
+
+enum flow_status {
+	FLOW_NAME,		/* out->name is the name asked for */
+	FLOW_NO_NAME,		/* a whole ClientHello without SNI, or an
+				   HTTP request without a host */
+	FLOW_NEED_MORE,		/* a piece kept; the name is not whole yet */
+	FLOW_NOT_OURS,		/* neither TLS, HTTP nor QUIC we read */
+	FLOW_MALFORMED,		/* claims to be one of them, but broken */
+	FLOW_FULL,		/* needed a slot, and none was free */
+	FLOW_NO_PAYLOAD,	/* a segment without data (the SYN, an ACK) */
+};
+
+struct flow_result {
+	enum flow_status status;
+	enum flow_kind	 kind;
+	int		 err;		/* the parser's code, when MALFORMED */
+	char		 name[TLS_NAME_MAX + 1];	/* lower case, no
+					   trailing dot; NUL-terminated */
+	size_t		 name_len;
+	bool		 ech;		/* TLS: encrypted_client_hello present;
+					   name is the outer, public one */
+	bool		 is_ip;		/* HTTP: the host is an address */
+	uint32_t	 quic_version;
+};
+
+struct flow_stats {
+	uint64_t	 created;	/* flows that needed a slot */
+	uint64_t	 completed;	/* of those, named (or not) in the end */
+	uint64_t	 expired;	/* dropped for their timeout */
+	uint64_t	 full;		/* FLOW_FULL answers */
+	size_t		 active;	/* slots in use now */
+};
+
+struct flow_table;
+
+/* NULL and errno on failure.  max_flows >= 1; timeout in seconds. */
+struct flow_table *flow_table_new(size_t max_flows, unsigned timeout);
+void	flow_table_free(struct flow_table *);
+void	flow_table_stats(const struct flow_table *, struct flow_stats *);
+
+/*
+ * Classifies one client-to-server packet of a flow, already parsed.  UDP
+ * is read as QUIC; TCP as TLS when its stream starts with a handshake
+ * record, as HTTP when it starts with a request line (the caller decides
+ * which ports are worth asking about, not what they carry).  now is a
+ * monotonic time in seconds, for the timeouts.  The table may be NULL:
+ * then only names whole in this one packet are read, and what would need
+ * a slot is FLOW_FULL.
+ */
+void	flow_classify(struct flow_table *, const struct packet *, time_t now,
+	    struct flow_result *out);
+
+/* Forgets the flow of this packet, if the table holds it (a decision was
+ * made elsewhere, or the connection is being reset). */
+void	flow_forget(struct flow_table *, const struct packet *);
+
+const char *flow_kind_name(enum flow_kind);
+
+#endif

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# conn.sh - connections judged by their names, end to end: a real TLS server
+# (openssl s_server) and HTTP server (python3) in wan, curl in lan, the
+# router queueing only the first packets of each connection (connbytes),
+# and the connection mark taking a decided one off the queue for good.
+# QUIC: the RFC 9001 A.2 client Initial (SNI example.com) sent to a UDP
+# listener in wan, which must not receive it while the name is blocked.
+. "$(dirname "$0")/lib.sh"
+need_root
+for tool in openssl curl python3; do
+	command -v $tool >/dev/null || { echo "not ok - $tool missing: run 'make deps'"; exit 1; }
+done
+trap cleanup EXIT
+net_up
+
+printf '%s\n' '# reserved names only' blocked.test example.com >"$T/conn.domains"
+cat >"$T/sg.conf" <<CONF
+queue = { numbers = [ 11 ]; fail_open = true; };
+firewall = { manage = true; backend = "auto"; };
+lists_dir = "$T";
+lists_db = "$T/lists.sgdb";
+lists = ( { category = "testcat"; files = [ "conn.domains" ]; } );
+block = [ "testcat" ];
+log = { events = "$T/events.jsonl"; level = "debug"; };
+control = { socket = "$T/control.sock"; };
+CONF
+
+# wan: a TLS server answering any name, an HTTP server with a big file,
+# and a UDP listener on 443 that writes down every datagram it gets.
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=wan.test \
+	-keyout "$T/key.pem" -out "$T/cert.pem" >/dev/null 2>&1
+mkdir -p "$T/www"
+echo "hello from wan" >"$T/www/index.html"
+head -c 20000000 /dev/zero >"$T/www/big"
+ip netns exec "$WAN" openssl s_server -accept 443 -www -cert "$T/cert.pem" \
+	-key "$T/key.pem" -quiet >"$T/s_server.log" 2>&1 &
+echo $! >"$T/s_server.bgpid"
+ip netns exec "$WAN" python3 -m http.server 80 --bind 10.78.0.2 \
+	--directory "$T/www" >"$T/http.log" 2>&1 &
+echo $! >"$T/http.bgpid"
+ip netns exec "$WAN" python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("10.78.0.2", 443))
+while True:
+    d, a = s.recvfrom(65535)
+    with open(sys.argv[1], "a") as f:
+        f.write("%d bytes from %s\n" % (len(d), a[0]))
+' "$T/udp.log" &
+echo $! >"$T/udp.bgpid"
+
+c() { in_lan curl -sS --max-time 5 "$@"; }
+wait_dns c -k --resolve allowed.test:443:10.78.0.2 https://allowed.test/ ||
+	{ not_ok "the TLS server answers"; exit 1; }
+wait_dns c --resolve allowed.test:80:10.78.0.2 http://allowed.test/ ||
+	{ not_ok "the HTTP server answers"; exit 1; }
+check_out "without safegated, blocked.test is served over TLS" 's_server' \
+	c -k --resolve blocked.test:443:10.78.0.2 https://blocked.test/
+
+safegated_start "$T/sg.conf" || { not_ok "safegated starts"; exit 1; }
+ok "safegated starts"
+
+# --- TLS --------------------------------------------------------------------
+check_out "TLS: an allowed name gets its page" 's_server' \
+	c -k --resolve allowed.test:443:10.78.0.2 https://allowed.test/
+check_out "TLS: a blocked name is reset" 'reset|SSL_ERROR_SYSCALL|Recv failure|Connection refused|error' \
+	c -k --resolve blocked.test:443:10.78.0.2 https://blocked.test/
+check_out "TLS: a subdomain of a blocked name, in upper case, is reset" \
+	'reset|SSL_ERROR_SYSCALL|Recv failure|error' \
+	c -k --resolve WWW.BLOCKED.TEST:443:10.78.0.2 https://WWW.BLOCKED.TEST/
+check_out "TLS: the reset is counted" '^[1-9]' stat drop_blocked_reset
+check_out "events: a tls line for the blocked name" \
+	'"kind":"tls","transport":"tcp","client":"10\.77\.0\.2".*"name":"blocked\.test".*"action":"reset"' \
+	cat "$T/events.jsonl"
+
+# --- HTTP -------------------------------------------------------------------
+check_out "HTTP: an allowed host gets its page" 'hello from wan' \
+	c --resolve allowed.test:80:10.78.0.2 http://allowed.test/
+check_out "HTTP: a blocked host is reset" 'reset|Recv failure|Empty reply|error' \
+	c --resolve blocked.test:80:10.78.0.2 http://blocked.test/
+check_out "events: an http line for the blocked host" \
+	'"kind":"http".*"name":"blocked\.test".*"action":"reset"' cat "$T/events.jsonl"
+
+# --- the connection mark: a decided download leaves the queue ---------------
+before=$(stat queue11_packets)
+check_out "a 20 MB download through the router completes" '^20000000$' \
+	c -o /dev/null -w '%{size_download}' --resolve allowed.test:80:10.78.0.2 \
+	http://allowed.test/big
+after=$(stat queue11_packets)
+check "and queues a handful of packets, not thousands ($before -> $after)" \
+	test $((after - before)) -le 12
+check_out "its later packets passed on the decided mark, in the kernel" '^[1-9]' \
+	sh -c "ip netns exec $RTR iptables -L SAFEGATE_FORWARD -v -n -x |
+	awk '/RETURN/ && /connmark match +0x10000000\/0x10000000/ { print \$1 }'"
+
+# --- QUIC -------------------------------------------------------------------
+INITIAL=$(od -An -v -tx1 "$TOP/tests/fuzz/seeds/quic/rfc9001-a2-client-initial" |
+	tr -d ' \n' | cut -c3-)	# the first byte is the fuzzer's selector
+in_lan "$TOP/$BUILD/tools/sg-udp" 10.78.0.2 443 "$INITIAL" 500 >/dev/null 2>&1
+sleep 0.5
+check_out "QUIC: an Initial for a blocked name never reaches the server" '^0$' \
+	sh -c "grep -c . '$T/udp.log' 2>/dev/null || echo 0"
+check_out "QUIC: the drop is counted" '^[1-9]' stat drop_blocked_quic
+check_out "events: a quic line for example.com" '"kind":"quic".*"name":"example\.com".*"action":"drop"' \
+	cat "$T/events.jsonl"
+printf '%s\n' '# reserved names only' blocked.test >"$T/conn.domains"
+rm -f "$T/lists.sgdb"
+check "reload without example.com" ctl reload
+in_lan "$TOP/$BUILD/tools/sg-udp" 10.78.0.2 443 "$INITIAL" 500 >/dev/null 2>&1
+sleep 0.5
+check_out "QUIC: once allowed, the Initial reaches the server" '^1$' \
+	sh -c "grep -c . '$T/udp.log' 2>/dev/null || echo 0"
+
+safegated_stop
+check "the daemon stopped cleanly" test "$SG_STATUS" = 0
+check_out "its rules are gone" '^0$' rules_left
+check "no sanitizer report" no_sanitizer_report
+finish
