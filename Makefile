@@ -86,7 +86,7 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 # ---------------------------------------------------------------- tests
 # Unit tests run anywhere; the end-to-end tests need root (namespaces,
 # NFQUEUE) and say so.
-test: unit-test lists-test config-test install-test e2e-test
+test: unit-test lists-test config-test install-test e2e-test replay-test
 
 unit-test: $(UNIT)
 	$(UNIT) --jobs 2
@@ -102,6 +102,11 @@ install-test: $(PROGS)
 
 e2e-test: $(PROGS) $(TOOLS)
 	tests/e2e/run.sh $(BUILD)
+
+# The replay of the real corpus against tshark's names (needs $(SHARED)).
+.PHONY: replay-test
+replay-test: $(PROGS)
+	tests/replay/run.sh $(BUILD) "$(SHARED)"
 
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer needs clang; the library is rebuilt with coverage in build/fuzz.

@@ -13,6 +13,9 @@
 #define ETH_P_IPV6	0x86dd
 #define ETH_P_8021Q	0x8100
 #define ETH_P_8021AD	0x88a8
+#define ETH_P_PPP_SES	0x8864	/* PPPoE session: a DSL line's traffic */
+#define PPP_IP		0x0021
+#define PPP_IPV6	0x0057
 #define MAX_VLAN_TAGS	4
 
 struct capture {
@@ -66,6 +69,18 @@ ethertype_ip(struct cursor *cur, uint16_t type)
 	    tags++ < MAX_VLAN_TAGS) {
 		(void)cursor_u16(cur);		/* TCI */
 		type = cursor_u16(cur);
+	}
+	if (type == ETH_P_PPP_SES) {
+		/* version/type, code, session id, length, then PPP. */
+		(void)cursor_u8(cur);
+		if (cursor_u8(cur) != 0)
+			return 0;		/* not session data */
+		(void)cursor_u16(cur);
+		(void)cursor_u16(cur);
+		type = cursor_u16(cur);
+		if (cur->err)
+			return 0;
+		return type == PPP_IP || type == PPP_IPV6;
 	}
 	if (cur->err)
 		return 0;

@@ -1,6 +1,7 @@
 /*
  * safegated - the filter daemon.  See safegated(8).
  */
+#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,7 +11,9 @@
 #include "config.h"
 #include "firewall.h"
 #include "log.h"
+#include "replay.h"
 #include "server.h"
+#include "snapshot.h"
 
 static void __attribute__((noreturn))
 usage(void)
@@ -18,6 +21,8 @@ usage(void)
 	fprintf(stderr,
 	    "usage: safegated [-dfn] [-c file] [-D file] [-L dir] "
 	    "[-R up|down|show]\n"
+	    "       safegated -r file [--json] [-d] [-c file] [-D file] "
+	    "[-L dir]\n"
 	    "  -c file  configuration (default " CONFIG_DEFAULT_PATH
 	    ", else the embedded default)\n"
 	    "  -f       stay in the foreground, log to stderr\n"
@@ -27,8 +32,53 @@ usage(void)
 	    "  -L dir   read relative list files from dir (overrides "
 	    "lists_dir)\n"
 	    "  -R op    firewall rules only: put them up, take them down,\n"
-	    "           or show them; then exit\n");
+	    "           or show them; then exit\n"
+	    "  -r file, --replay file\n"
+	    "           run a pcap or pcapng file through the filter and\n"
+	    "           print one line per decision; opens no queue, no\n"
+	    "           rules, no control socket, writes no event log\n"
+	    "  --json   with -r: JSON lines\n");
 	exit(2);
+}
+
+static int
+replay(const struct server_opts *opts, const char *path, bool json)
+{
+	struct replay_opts ro = { .json = json };
+	struct replay_stats st;
+	struct snapshot *snap;
+	char err[CONFIG_ERR_LEN];
+	unsigned i;
+	int rc;
+
+	snap = replay_snapshot(opts->config_path, opts->lists_dir,
+	    opts->lists_db, err, sizeof(err));
+	if (snap == NULL) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	rc = replay_file(snap, path, &ro, stdout, &st, err, sizeof(err));
+	snapshot_free(snap);
+	if (fflush(stdout) != 0 && rc == 0) {
+		log_warn("stdout");
+		return 1;
+	}
+	if (rc < 0) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	log_info("%s: %llu packets, %llu decisions (%llu blocked), "
+	    "%llu flows settled, %llu packets of settled flows skipped, "
+	    "%llu frames without IP", path,
+	    (unsigned long long)st.packets, (unsigned long long)st.decisions,
+	    (unsigned long long)st.blocked, (unsigned long long)st.settled,
+	    (unsigned long long)st.decided_skipped,
+	    (unsigned long long)st.link_skipped);
+	for (i = 0; i < PL_OUTCOME_COUNT; i++)
+		if (st.outcomes[i] != 0)
+			log_debug("%s: %llu", pipeline_outcome_name(i),
+			    (unsigned long long)st.outcomes[i]);
+	return 0;
 }
 
 static int
@@ -80,12 +130,25 @@ main(int argc, char *argv[])
 	const char *rules_op = NULL;
 	char err[CONFIG_ERR_LEN], conf_abs[PATH_MAX], lists_abs[PATH_MAX];
 	char db_abs[PATH_MAX], cwd[PATH_MAX];
-	bool check = false;
+	static const struct option longopts[] = {
+		{ "replay", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *replay_path = NULL;
+	bool check = false, json = false;
 	int ch, status;
 
 	log_init("safegated", false);
-	while ((ch = getopt(argc, argv, "c:dD:fnL:R:")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:dD:fnL:r:R:", longopts,
+	    NULL)) != -1) {
 		switch (ch) {
+		case 'r':
+			replay_path = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
 		case 'c':
 			opts.config_path = optarg;
 			break;
@@ -111,10 +174,13 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	if (optind != argc)
+	if (optind != argc || (json && replay_path == NULL) ||
+	    (replay_path != NULL && (check || rules_op != NULL)))
 		usage();
 	if (opts.debug)
 		log_set_level(LOG_LEVEL_DEBUG);
+	if (replay_path != NULL)
+		return replay(&opts, replay_path, json);
 
 	if (check || rules_op != NULL) {
 		cfg = config_load(opts.config_path, err, sizeof(err));
