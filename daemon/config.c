@@ -55,15 +55,20 @@ static const char *const backend_names[] = { "auto", "iptables", "nft", NULL };
 static const char *const block_mode_names[] = { "nxdomain", "null", "address",
     NULL };
 static const char *const level_names[] = { "warn", "info", "debug", NULL };
+/* Indexed by the bools quic_block and no_sni_block. */
+static const char *const quic_names[] = { "inspect", "block", NULL };
+static const char *const no_sni_names[] = { "allow", "block", NULL };
 
 /* The keys each group may hold, in the order config_print() writes them. */
 static const char *const root_keys[] = { "queue", "firewall", "dns",
-    "lists_dir", "lists_db", "feeds", "lists", "block", "log", "control",
-    NULL };
+    "connections", "lists_dir", "lists_db", "feeds", "lists", "block", "log",
+    "control", NULL };
 static const char *const queue_keys[] = { "numbers", "fail_open", "max_len",
     NULL };
 static const char *const firewall_keys[] = { "manage", "backend", NULL };
 static const char *const dns_keys[] = { "block_response", "ttl", "block_page",
+    NULL };
+static const char *const connections_keys[] = { "ports", "quic", "no_sni",
     NULL };
 static const char *const list_keys[] = { "category", "confidential", "files",
     "feeds", NULL };
@@ -1103,6 +1108,77 @@ load_dns(struct cfg_ctx *ctx, const config_setting_t *root)
 	return 0;
 }
 
+/* connections.ports: TCP ports judged like 80 and 443, each once. */
+static int
+load_conn_ports(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+	struct config *cfg = ctx->cfg;
+	config_setting_t *list, *e;
+	long long v;
+	size_t k;
+	int i, n;
+
+	if ((list = config_setting_get_member(g, "ports")) == NULL)
+		return 0;
+	if (!is_sequence(list))
+		return cfg_err(ctx, list, "connections.ports must be a list of "
+		    "TCP ports, like [ 8080, 8443 ]");
+	n = config_setting_length(list);
+	if (n > CONFIG_MAX_CONN_PORTS)
+		return cfg_err(ctx, list, "connections.ports names %d ports; "
+		    "at most %d, because iptables' multiport match takes 15 "
+		    "and 80 and 443 are two of them", n, CONFIG_MAX_CONN_PORTS);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(list, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_INT &&
+		    config_setting_type(e) != CONFIG_TYPE_INT64)
+			return cfg_err(ctx, e, "connections.ports must be a "
+			    "list of integers, like [ 8080, 8443 ]");
+		v = config_setting_get_int64(e);
+		if (v < 1 || v > 65535)
+			return cfg_err(ctx, e, "connections.ports: %lld is not "
+			    "a port (1..65535)", v);
+		if (v == 80 || v == 443)
+			return cfg_err(ctx, e, "connections.ports: %lld is "
+			    "always judged; leave it out", v);
+		if (v == 53)
+			return cfg_err(ctx, e, "connections.ports: 53 is DNS, "
+			    "which is judged as DNS; leave it out");
+		for (k = 0; k < cfg->conn_nports; k++)
+			if (cfg->conn_ports[k] == v)
+				return cfg_err(ctx, e, "connections.ports: "
+				    "%lld is named twice", v);
+		cfg->conn_ports[cfg->conn_nports++] = (uint16_t)v;
+	}
+	return 0;
+}
+
+static int
+load_connections(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL;
+	config_setting_t *g;
+	int rc, quic = cfg->quic_block, no_sni = cfg->no_sni_block;
+
+	if ((rc = get_group(ctx, root, "connections", &g)) != 0 || g == NULL)
+		return rc;
+	if ((rc = check_keys(ctx, g, "connections.", "", connections_keys))
+	    != 0)
+		return rc;
+	if ((rc = load_conn_ports(ctx, g)) != 0)
+		return rc;
+	if ((rc = get_enum(ctx, g, "connections", "quic", quic_names, &quic,
+	    &where)) != 0)
+		return rc;
+	cfg->quic_block = quic != 0;
+	if ((rc = get_enum(ctx, g, "connections", "no_sni", no_sni_names,
+	    &no_sni, &where)) != 0)
+		return rc;
+	cfg->no_sni_block = no_sni != 0;
+	return 0;
+}
+
 bool
 config_valid_name(const char *s)
 {
@@ -1505,6 +1581,7 @@ load_tree(struct cfg_ctx *ctx, const config_setting_t *root)
 	    (rc = load_queue(ctx, root)) != 0 ||
 	    (rc = load_firewall(ctx, root)) != 0 ||
 	    (rc = load_dns(ctx, root)) != 0 ||
+	    (rc = load_connections(ctx, root)) != 0 ||
 	    (rc = load_lists(ctx, root)) != 0 ||
 	    (rc = load_block(ctx, root)) != 0 ||
 	    (rc = load_log(ctx, root)) != 0 ||
@@ -1799,6 +1876,12 @@ config_print(const struct config *cfg, FILE *fp)
 		fprintf(fp, "%s\"%s\"", sep(n++), addr_ntop(&cfg->block.page_v6,
 		    buf, sizeof(buf)));
 	fputs(" ];\n};\n", fp);
+
+	fputs("connections = {\n  ports = [", fp);
+	for (i = 0; i < cfg->conn_nports; i++)
+		fprintf(fp, "%s%u", sep(i), (unsigned)cfg->conn_ports[i]);
+	fprintf(fp, " ];\n  quic = \"%s\";\n  no_sni = \"%s\";\n};\n",
+	    quic_names[cfg->quic_block], no_sni_names[cfg->no_sni_block]);
 
 	fputs("lists_dir = ", fp);
 	print_str(fp, cfg->lists_dir);

@@ -17,6 +17,9 @@
  *   firewall = { manage = true; backend = "auto"; };  # auto|iptables|nft
  *   dns = { block_response = "nxdomain";             # nxdomain|null|address
  *           ttl = 300; block_page = [ "192.0.2.1", "2001:db8::1" ]; };
+ *   connections = { ports = [ 8080, 8443 ];     # extra TCP ports, see below
+ *                   quic = "inspect";           # inspect|block
+ *                   no_sni = "allow"; };        # allow|block
  *   lists_dir = "/usr/share/safegate/blocklists";
  *   lists_db = "/var/lib/safegate/lists.sgdb";   # the compiled set
  *   feeds = "feeds.conf";                        # the feed registry
@@ -33,6 +36,16 @@
  * another file that need not exist for safegated to run.  A category is
  * confidential (hashed entries only, sgdb.h) if its entries say so, and
  * every entry of it must then say so.
+ *
+ * connections.ports are TCP ports judged like 80 and 443 (TLS or HTTP,
+ * told by the first bytes), each 1..65535 and named once, at most
+ * CONFIG_MAX_CONN_PORTS; 53, 80 and 443 are refused (always judged, or
+ * judged as DNS).  The firewall queues them (firewall.h) from the next
+ * start: a reload changes what the pipeline reads, not the rules.
+ * connections.quic "block" drops every datagram to UDP 443, so browsers
+ * fall back to TCP, where the name is visible.  connections.no_sni
+ * "block" refuses a ClientHello without SNI and a request without a host
+ * (pipeline.h).  Defaults: no ports, "inspect", "allow".
  *
  * There is no allow list in the schema yet.  When one comes, a parent's
  * allow list must never override a confidential category: naming one there
@@ -60,6 +73,9 @@
 #define CONFIG_ERR_LEN		512
 #define CONFIG_MAX_SIZE		(1024 * 1024)	/* bytes of a config file */
 #define CONFIG_NAME_MAX		32	/* bytes of a category or feed name */
+/* connections.ports: iptables' multiport match takes at most 15 ports, and
+ * 80 and 443 are two of them. */
+#define CONFIG_MAX_CONN_PORTS	13
 
 enum fw_backend { FW_AUTO, FW_IPTABLES, FW_NFT };
 
@@ -91,6 +107,13 @@ struct config {
 
 	/* dns */
 	struct dns_block_spec block;	/* mode, ttl, block-page addresses */
+
+	/* connections */
+	uint16_t	 conn_ports[CONFIG_MAX_CONN_PORTS];	/* extra TCP
+					   ports, as written, none twice */
+	size_t		 conn_nports;
+	bool		 quic_block;	/* quic = "block": drop UDP 443 */
+	bool		 no_sni_block;	/* no_sni = "block" */
 
 	/* lists */
 	char		*lists_dir;

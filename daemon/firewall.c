@@ -178,6 +178,18 @@ queue_args(struct sbuf *b, const struct firewall_spec *s, enum fw_backend be)
 		sbuf_printf(b, " --queue-bypass");
 }
 
+void
+firewall_spec_init(struct firewall_spec *fw, const struct config *cfg)
+{
+	memset(fw, 0, sizeof(*fw));
+	fw->backend = cfg->fw_backend;
+	fw->queue_first = cfg->queue_first;
+	fw->queue_count = cfg->queue_count;
+	fw->fail_open = cfg->fail_open;
+	fw->nports = cfg->conn_nports;
+	memcpy(fw->ports, cfg->conn_ports, sizeof(fw->ports));
+}
+
 int
 firewall_render(const struct firewall_spec *s, enum fw_backend be, int family,
     char *buf, size_t len)
@@ -186,7 +198,7 @@ firewall_render(const struct firewall_spec *s, enum fw_backend be, int family,
 	struct sbuf b = { buf, 0, len, false };
 	size_t i, j;
 
-	if (len == 0)
+	if (len == 0 || s->nports > CONFIG_MAX_CONN_PORTS)
 		return SG_ELIMIT;
 	buf[0] = '\0';
 	if (be == FW_NFT) {
@@ -245,8 +257,12 @@ firewall_render(const struct firewall_spec *s, enum fw_backend be, int family,
 			continue;
 		/* The first packets of each new connection, until decided. */
 		sbuf_printf(&b, "-A SAFEGATE_%s -p tcp -m multiport --dports "
-		    "80,443 -m connbytes --connbytes 0:%u --connbytes-dir "
-		    "original --connbytes-mode packets ", c, CONN_PACKETS);
+		    "80,443", c);
+		for (j = 0; j < s->nports; j++)
+			sbuf_printf(&b, ",%u", (unsigned)s->ports[j]);
+		sbuf_printf(&b, " -m connbytes --connbytes 0:%u "
+		    "--connbytes-dir original --connbytes-mode packets ",
+		    CONN_PACKETS);
 		queue_args(&b, s, be);
 		sbuf_printf(&b, "\n-A SAFEGATE_%s -p udp -m udp --dport 443 "
 		    "-m connbytes --connbytes 0:%u --connbytes-dir original "

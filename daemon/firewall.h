@@ -10,7 +10,8 @@
  *     FORWARD  queries from LAN devices to resolvers outside;
  *     OUTPUT   this machine's own queries.
  *   Connections, FORWARD and OUTPUT: the first CONN_PACKETS packets in
- *   the original direction (connbytes) of TCP to ports 80 and 443 and of
+ *   the original direction (connbytes) of TCP to ports 80 and 443 (and to
+ *   the spec's extra ports: one multiport match, at most 15 ports) and of
  *   UDP to port 443, so that safegated reads their names.  Its verdict on
  *   the packet that decides a connection carries QUEUE_MARK_DECIDED (and
  *   QUEUE_MARK_BLOCK) and re-enters the hook (queue.h); the rules save
@@ -46,7 +47,13 @@ struct firewall_spec {
 	uint16_t	 queue_first;
 	uint16_t	 queue_count;
 	bool		 fail_open;	/* queue bypass when nobody listens */
+	/* TCP ports queued like 80 and 443 (config connections.ports) */
+	uint16_t	 ports[CONFIG_MAX_CONN_PORTS];
+	size_t		 nports;	/* at most CONFIG_MAX_CONN_PORTS */
 };
+
+/* The spec a config asks for. */
+void	firewall_spec_init(struct firewall_spec *, const struct config *);
 
 /* FW_NFT if `nft` exists and the kernel accepts a queue rule, else
  * FW_IPTABLES.  Checks with `nft -c`, which commits nothing. */
@@ -56,7 +63,7 @@ enum fw_backend firewall_detect(void);
  * The rules as text.  FW_NFT: an `nft -f` script (family ignored).
  * FW_IPTABLES: an `iptables-restore --noflush` script for AF_INET or
  * AF_INET6, without the jumps from the built-in chains.  Returns the length
- * or SG_ELIMIT if buf is too small.
+ * or SG_ELIMIT if buf is too small (or nports is over the cap).
  */
 int	firewall_render(const struct firewall_spec *, enum fw_backend,
 	    int family, char *buf, size_t len) SG_WUR;

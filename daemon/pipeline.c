@@ -29,6 +29,8 @@ static const char *const outcome_names[PL_OUTCOME_COUNT] = {
 	[PL_DROP_BLOCKED_RESET] = "drop_blocked_reset",
 	[PL_DROP_BLOCKED_QUIC] = "drop_blocked_quic",
 	[PL_DROP_FLOW_FULL] = "drop_flow_full",
+	[PL_DROP_QUIC_POLICY] = "drop_quic_policy",
+	[PL_DROP_NO_SNI] = "drop_no_sni",
 };
 
 const char *
@@ -262,7 +264,20 @@ connection(const struct snapshot *snap, struct flow_table *flows,
 	case FLOW_NO_NAME:
 		r->req.kind = req_kinds[f->kind];
 		r->decided = r->settled = true;
-		set_outcome(r, PL_ACCEPT_NO_SNI);
+		if (!snap->cfg->no_sni_block) {
+			set_outcome(r, PL_ACCEPT_NO_SNI);
+			return;
+		}
+		/* Refused by policy, with no name to show (pipeline.h). */
+		r->req.name = r->name;
+		r->req.name_len = 0;
+		r->dec.action = ACTION_BLOCK;
+		set_outcome(r, PL_DROP_NO_SNI);
+		if (tcp) {
+			r->action = "reset";
+			tcp_resets(r);
+		} else
+			r->action = "drop";
 		return;
 	case FLOW_NAME:
 		break;
@@ -285,6 +300,20 @@ connection(const struct snapshot *snap, struct flow_table *flows,
 		set_outcome(r, PL_DROP_BLOCKED_QUIC);
 		r->action = "drop";
 	}
+}
+
+/* TCP to this port is a connection to judge by its name. */
+static bool
+judged_tcp_port(const struct config *cfg, uint16_t port)
+{
+	size_t i;
+
+	if (port == HTTP_PORT || port == HTTPS_PORT)
+		return true;
+	for (i = 0; i < cfg->conn_nports; i++)
+		if (cfg->conn_ports[i] == port)
+			return true;
+	return false;
 }
 
 void
@@ -310,7 +339,7 @@ pipeline_run(const struct snapshot *snap, struct flow_table *flows,
 		return;
 	}
 	conn = !p->fragment && ((p->proto == IPPROTO_TCP &&
-	    (p->dport == HTTPS_PORT || p->dport == HTTP_PORT)) ||
+	    judged_tcp_port(snap->cfg, p->dport)) ||
 	    (p->proto == IPPROTO_UDP && p->dport == HTTPS_PORT));
 	if ((p->proto != IPPROTO_UDP && p->proto != IPPROTO_TCP) ||
 	    (!p->fragment && p->dport != DNS_PORT && !conn)) {
@@ -321,6 +350,13 @@ pipeline_run(const struct snapshot *snap, struct flow_table *flows,
 	}
 	if (p->fragment) {
 		set_outcome(r, PL_DROP_FRAGMENT);
+		return;
+	}
+	if (conn && p->proto == IPPROTO_UDP && snap->cfg->quic_block) {
+		/* Unread, whatever it holds: the browser's TCP retry is
+		 * where the name is judged (pipeline.h). */
+		r->settled = true;
+		set_outcome(r, PL_DROP_QUIC_POLICY);
 		return;
 	}
 	if (meta->truncated) {

@@ -6,12 +6,30 @@
  * decisions live traffic gets.
  *
  * It classifies DNS over UDP and TCP (port 53), and the first packets of
- * connections: TCP to ports 80 and 443 by the TLS ClientHello's SNI or the
- * HTTP request's Host (whatever the port carries), UDP to port 443 by the
- * QUIC Initial's SNI (flow.h).  Those names go to the same policy as DNS
- * names.  A packet the pipeline cannot read is dropped, never passed
- * unchecked: a parser that disagrees with the resolver or the server would
- * be a way around the filter.
+ * connections: TCP to ports 80 and 443, and to the config's
+ * connections.ports, by the TLS ClientHello's SNI or the HTTP request's
+ * Host (whatever the port carries), UDP to port 443 by the QUIC Initial's
+ * SNI (flow.h).  Those names go to the same policy as DNS names.  A
+ * packet the pipeline cannot read is dropped, never passed unchecked: a
+ * parser that disagrees with the resolver or the server would be a way
+ * around the filter.
+ *
+ * Two settings of the snapshot's config (config.h, connections) go
+ * further than names:
+ *   quic = "block"   every datagram to UDP 443 is dropped unread
+ *                    (PL_DROP_QUIC_POLICY) and its flow settled as
+ *                    blocked, so the kernel drops the rest and browsers
+ *                    fall back to TCP, where the name is judged.  It is no
+ *                    decision on a name: counted, not decided, and no
+ *                    event (one line per QUIC attempt would bury the names
+ *                    that matter; the TCP retry is logged if blocked).
+ *   no_sni = "block" a ClientHello without SNI, or a request without a
+ *                    host, is refused (PL_DROP_NO_SNI): TCP reset both
+ *                    ways, QUIC dropped.  It is a decision: decided and
+ *                    settled, dec.action is ACTION_BLOCK with no category,
+ *                    req.name is "" (length 0), action "reset" or "drop",
+ *                    and the event line has kind tls, http or quic, name
+ *                    "", categories [] and rule "".
  */
 #ifndef SG_PIPELINE_H
 #define SG_PIPELINE_H
@@ -48,6 +66,9 @@ enum pipeline_outcome {
 	PL_DROP_BLOCKED_RESET,	/* blocked over TCP: connection reset */
 	PL_DROP_BLOCKED_QUIC,	/* blocked QUIC: dropped */
 	PL_DROP_FLOW_FULL,	/* no room to wait for the name; fail closed */
+	PL_DROP_QUIC_POLICY,	/* UDP 443 while connections.quic = "block" */
+	PL_DROP_NO_SNI,		/* no SNI or host, connections.no_sni =
+				   "block": reset (TCP) or dropped (QUIC) */
 	PL_OUTCOME_COUNT
 };
 
@@ -85,8 +106,8 @@ struct pipeline_result {
 	struct pipeline_out out[2];
 	size_t		 nout;
 	uint32_t	 ifindex;	/* scope for link-local replies */
-	/* what was decided, for the event log; valid for PL_ACCEPT_ALLOWED
-	 * and the blocked outcomes */
+	/* what was decided, for the event log; valid for PL_ACCEPT_ALLOWED,
+	 * the blocked outcomes and PL_DROP_NO_SNI */
 	struct packet	 pkt;
 	struct request	 req;
 	struct decision	 dec;

@@ -84,16 +84,12 @@ replay(const struct server_opts *opts, const char *path, bool json)
 static int
 rules(const struct config *cfg, const char *op)
 {
-	struct firewall_spec fw = {
-		.backend = cfg->fw_backend,
-		.queue_first = cfg->queue_first,
-		.queue_count = cfg->queue_count,
-		.fail_open = cfg->fail_open,
-	};
+	struct firewall_spec fw;
 	enum fw_backend be;
 	char buf[8192];
 	int r;
 
+	firewall_spec_init(&fw, cfg);
 	if (strcmp(op, "up") == 0) {
 		if ((r = firewall_up(&fw, &be)) < 0)
 			return 1;

@@ -218,7 +218,8 @@ flush_batch(struct worker *w)
 
 		if (r->outcome != PL_DROP_BLOCKED &&
 		    r->outcome != PL_DROP_BLOCKED_RESET &&
-		    r->outcome != PL_DROP_BLOCKED_QUIC)
+		    r->outcome != PL_DROP_BLOCKED_QUIC &&
+		    r->outcome != PL_DROP_NO_SNI)
 			continue;
 		if (EVBUF_LEN - evlen < EVLOG_LINE_MAX) {
 			events_out(w, evlen, lines);
@@ -309,15 +310,6 @@ worker_main(void *arg)
 	return NULL;
 }
 
-static void
-spec_from_config(struct firewall_spec *fw, const struct config *cfg)
-{
-	fw->backend = cfg->fw_backend;
-	fw->queue_first = cfg->queue_first;
-	fw->queue_count = cfg->queue_count;
-	fw->fail_open = cfg->fail_open;
-}
-
 static int
 reload(struct server *srv, char *why, size_t len)
 {
@@ -339,10 +331,13 @@ reload(struct server *srv, char *why, size_t len)
 	    old->queue_max_len != cfg->queue_max_len ||
 	    old->fw_manage != cfg->fw_manage ||
 	    old->fw_backend != cfg->fw_backend ||
+	    old->conn_nports != cfg->conn_nports ||
+	    memcmp(old->conn_ports, cfg->conn_ports,
+	    sizeof(cfg->conn_ports)) != 0 ||
 	    strcmp(old->control_socket, cfg->control_socket) != 0)
-		log_warnx("reload: queue, firewall and control socket "
-		    "settings take effect at the next start; the rest is in "
-		    "force now");
+		log_warnx("reload: queue, firewall, connections.ports and "
+		    "control socket settings take effect at the next start; "
+		    "the rest is in force now");
 	if (!srv->opts->debug)
 		log_set_level(cfg->log_level);
 	snapshot_publish(srv->slot, snap);
@@ -509,7 +504,7 @@ firewall_start(struct server *srv, const struct config *cfg)
 {
 	int err;
 
-	spec_from_config(&srv->fw, cfg);
+	firewall_spec_init(&srv->fw, cfg);
 	if (!cfg->fw_manage) {
 		log_info("firewall: not managed; the rules must queue to "
 		    "%u-%u", srv->fw.queue_first,

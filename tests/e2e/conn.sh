@@ -5,6 +5,9 @@
 # and the connection mark taking a decided one off the queue for good.
 # QUIC: the RFC 9001 A.2 client Initial (SNI example.com) sent to a UDP
 # listener in wan, which must not receive it while the name is blocked.
+# The connections settings: an extra TCP port (8443, in the config from the
+# start, because the rules are put up only at start), quic = "block" and
+# no_sni = "block" (both read from the snapshot, so a reload turns them on).
 . "$(dirname "$0")/lib.sh"
 need_root
 for tool in openssl curl python3; do
@@ -14,7 +17,9 @@ trap cleanup EXIT
 net_up
 
 printf '%s\n' '# reserved names only' blocked.test example.com >"$T/conn.domains"
-cat >"$T/sg.conf" <<CONF
+# conf EXTRA: the config, with EXTRA in its connections group.
+conf() {
+	cat >"$T/sg.conf" <<CONF
 queue = { numbers = [ 11 ]; fail_open = true; };
 firewall = { manage = true; backend = "auto"; };
 lists_dir = "$T";
@@ -23,7 +28,10 @@ lists = ( { category = "testcat"; files = [ "conn.domains" ]; } );
 block = [ "testcat" ];
 log = { events = "$T/events.jsonl"; level = "debug"; };
 control = { socket = "$T/control.sock"; };
+connections = { ports = [ 8443 ]; $1 };
 CONF
+}
+conf ""
 
 # wan: a TLS server answering any name, an HTTP server with a big file,
 # and a UDP listener on 443 that writes down every datagram it gets.
@@ -35,6 +43,9 @@ head -c 20000000 /dev/zero >"$T/www/big"
 ip netns exec "$WAN" openssl s_server -accept 443 -www -cert "$T/cert.pem" \
 	-key "$T/key.pem" -quiet >"$T/s_server.log" 2>&1 &
 echo $! >"$T/s_server.bgpid"
+ip netns exec "$WAN" openssl s_server -accept 8443 -www -cert "$T/cert.pem" \
+	-key "$T/key.pem" -quiet >"$T/s_server8443.log" 2>&1 &
+echo $! >"$T/s_server8443.bgpid"
 ip netns exec "$WAN" python3 -m http.server 80 --bind 10.78.0.2 \
 	--directory "$T/www" >"$T/http.log" 2>&1 &
 echo $! >"$T/http.bgpid"
@@ -52,6 +63,8 @@ echo $! >"$T/udp.bgpid"
 c() { in_lan curl -sS --max-time 5 "$@"; }
 wait_dns c -k --resolve allowed.test:443:10.78.0.2 https://allowed.test/ ||
 	{ not_ok "the TLS server answers"; exit 1; }
+wait_dns c -k --resolve allowed.test:8443:10.78.0.2 https://allowed.test:8443/ ||
+	{ not_ok "the TLS server on 8443 answers"; exit 1; }
 wait_dns c --resolve allowed.test:80:10.78.0.2 http://allowed.test/ ||
 	{ not_ok "the HTTP server answers"; exit 1; }
 check_out "without safegated, blocked.test is served over TLS" 's_server' \
@@ -72,6 +85,23 @@ check_out "TLS: the reset is counted" '^[1-9]' stat drop_blocked_reset
 check_out "events: a tls line for the blocked name" \
 	'"kind":"tls","transport":"tcp","client":"10\.77\.0\.2".*"name":"blocked\.test".*"action":"reset"' \
 	cat "$T/events.jsonl"
+
+# --- connections.ports: 8443 is judged like 443 -----------------------------
+check_out "port 8443: an allowed name gets its page" 's_server' \
+	c -k --resolve allowed.test:8443:10.78.0.2 https://allowed.test:8443/
+check_out "port 8443: a blocked name is reset" 'reset|SSL_ERROR_SYSCALL|Recv failure|error' \
+	c -k --resolve blocked.test:8443:10.78.0.2 https://blocked.test:8443/
+check_out "the rules queue TCP 80,443,8443" '80,443,8443' \
+	in_rtr iptables -S SAFEGATE_FORWARD
+
+# --- no_sni = "allow": a ClientHello without SNI is let through ------------
+# s_client: "Cipher is TLS_..." when the handshake completed, "(NONE)" not.
+noname() {
+	in_lan timeout 5 openssl s_client -connect 10.78.0.2:443 -noservername \
+		</dev/null
+}
+check_out "no_sni allow: a hello without SNI connects" 'Cipher is [A-Z]' noname
+check_out "and is counted" '^[1-9]' stat accept_no_sni
 
 # --- HTTP -------------------------------------------------------------------
 check_out "HTTP: an allowed host gets its page" 'hello from wan' \
@@ -110,6 +140,24 @@ in_lan "$TOP/$BUILD/tools/sg-udp" 10.78.0.2 443 "$INITIAL" 500 >/dev/null 2>&1
 sleep 0.5
 check_out "QUIC: once allowed, the Initial reaches the server" '^1$' \
 	sh -c "grep -c . '$T/udp.log' 2>/dev/null || echo 0"
+
+# --- quic = "block" and no_sni = "block", by reload --------------------------
+conf 'quic = "block"; no_sni = "block";'
+check "reload with quic and no_sni blocked" ctl reload
+in_lan "$TOP/$BUILD/tools/sg-udp" 10.78.0.2 443 "$INITIAL" 500 >/dev/null 2>&1
+sleep 0.5
+check_out "quic block: an allowed name's Initial never reaches the server" '^1$' \
+	sh -c "grep -c . '$T/udp.log' 2>/dev/null || echo 0"
+check_out "quic block: the drop is counted" '^[1-9]' stat drop_quic_policy
+check_out "no_sni block: a hello without SNI is reset" \
+	'errno=104|Cipher is \(NONE\)' noname
+check_out "no_sni block: it is counted" '^[1-9]' stat drop_no_sni
+check_out "events: a tls line with an empty name, reset" \
+	'"kind":"tls","transport":"tcp".*"name":"","categories":\[\].*"action":"reset"' \
+	cat "$T/events.jsonl"
+check_out "no_sni block: a hello with SNI still connects" 'Cipher is [A-Z]' \
+	in_lan timeout 5 openssl s_client -connect 10.78.0.2:443 \
+	-servername allowed.test </dev/null
 
 safegated_stop
 check "the daemon stopped cleanly" test "$SG_STATUS" = 0

@@ -19,7 +19,8 @@ count(const char *hay, const char *needle)
 
 Test(firewall, iptables_one_queue_fail_open)
 {
-	struct firewall_spec s = { FW_IPTABLES, 3, 1, true };
+	struct firewall_spec s = { .backend = FW_IPTABLES,
+	    .queue_first = 3, .queue_count = 1, .fail_open = true };
 	char buf[8192];
 
 	cr_assert_gt(firewall_render(&s, FW_IPTABLES, AF_INET, buf,
@@ -41,7 +42,8 @@ Test(firewall, iptables_one_queue_fail_open)
 
 Test(firewall, iptables_connections)
 {
-	struct firewall_spec s = { FW_IPTABLES, 0, 1, false };
+	struct firewall_spec s = { .backend = FW_IPTABLES,
+	    .queue_first = 0, .queue_count = 1, .fail_open = false };
 	char buf[8192];
 
 	cr_assert_gt(firewall_render(&s, FW_IPTABLES, AF_INET, buf,
@@ -67,9 +69,57 @@ Test(firewall, iptables_connections)
 	cr_assert_eq(count(buf, "-j CONNMARK --save-mark"), 2);
 }
 
+Test(firewall, iptables_extra_ports)
+{
+	struct firewall_spec s = { .backend = FW_IPTABLES,
+	    .queue_count = 1, .ports = { 8443, 8080 }, .nports = 2 };
+	struct firewall_spec full = { .backend = FW_IPTABLES,
+	    .queue_count = 1, .nports = CONFIG_MAX_CONN_PORTS };
+	struct config *cfg;
+	char buf[8192], err[CONFIG_ERR_LEN];
+	size_t i;
+
+	cr_assert_gt(firewall_render(&s, FW_IPTABLES, AF_INET, buf,
+	    sizeof(buf)), 0);
+	cr_assert_eq(count(buf, "-p tcp -m multiport --dports "
+	    "80,443,8443,8080 -m connbytes "), 2, "%s", buf);
+	cr_assert_eq(count(buf, "--dports 80,443 "), 0);
+	/* UDP is 443 alone: the extra ports are TCP. */
+	cr_assert_eq(count(buf, "-p udp -m udp --dport 443 -m connbytes "), 2);
+	/* The nft table holds DNS only. */
+	cr_assert_gt(firewall_render(&s, FW_NFT, 0, buf, sizeof(buf)), 0);
+	cr_assert_eq(count(buf, "8443"), 0);
+
+	/* At the cap, multiport's 15 ports; past it, refused. */
+	for (i = 0; i < CONFIG_MAX_CONN_PORTS; i++)
+		full.ports[i] = (uint16_t)(1000 + i);
+	cr_assert_gt(firewall_render(&full, FW_IPTABLES, AF_INET, buf,
+	    sizeof(buf)), 0);
+	cr_assert_eq(count(buf, "80,443,1000,1001,1002,1003,1004,1005,1006,"
+	    "1007,1008,1009,1010,1011,1012 -m connbytes"), 2, "%s", buf);
+	full.nports++;
+	cr_assert_eq(firewall_render(&full, FW_IPTABLES, AF_INET, buf,
+	    sizeof(buf)), SG_ELIMIT);
+
+	/* The spec a config asks for. */
+	cfg = config_load_string("t", "queue = { numbers = [ 5, 6 ]; "
+	    "fail_open = false; };\n"
+	    "connections = { ports = [ 8443, 8080 ]; };\n", err, sizeof(err));
+	cr_assert_not_null(cfg, "%s", err);
+	firewall_spec_init(&full, cfg);
+	cr_assert_eq(full.queue_first, 5);
+	cr_assert_eq(full.queue_count, 2);
+	cr_assert_not(full.fail_open);
+	cr_assert_eq(full.nports, 2);
+	cr_assert_eq(full.ports[0], 8443);
+	cr_assert_eq(full.ports[1], 8080);
+	config_free(cfg);
+}
+
 Test(firewall, iptables_balance_fail_closed)
 {
-	struct firewall_spec s = { FW_IPTABLES, 4, 3, false };
+	struct firewall_spec s = { .backend = FW_IPTABLES,
+	    .queue_first = 4, .queue_count = 3, .fail_open = false };
 	char buf[8192];
 
 	cr_assert_gt(firewall_render(&s, FW_IPTABLES, AF_INET6, buf,
@@ -80,8 +130,10 @@ Test(firewall, iptables_balance_fail_closed)
 
 Test(firewall, nft_table)
 {
-	struct firewall_spec one = { FW_NFT, 0, 1, true };
-	struct firewall_spec many = { FW_NFT, 2, 2, false };
+	struct firewall_spec one = { .backend = FW_NFT,
+	    .queue_first = 0, .queue_count = 1, .fail_open = true };
+	struct firewall_spec many = { .backend = FW_NFT,
+	    .queue_first = 2, .queue_count = 2, .fail_open = false };
 	char buf[8192];
 
 	cr_assert_gt(firewall_render(&one, FW_NFT, 0, buf, sizeof(buf)), 0);
@@ -97,7 +149,8 @@ Test(firewall, nft_table)
 
 Test(firewall, too_small_buffer)
 {
-	struct firewall_spec s = { FW_IPTABLES, 0, 1, true };
+	struct firewall_spec s = { .backend = FW_IPTABLES,
+	    .queue_first = 0, .queue_count = 1, .fail_open = true };
 	char buf[40];
 
 	cr_assert_eq(firewall_render(&s, FW_IPTABLES, AF_INET, buf,

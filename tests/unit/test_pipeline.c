@@ -345,3 +345,195 @@ Test(pipeline, canaries_are_always_nxdomain)
 	cr_assert_eq(m.rcode, DNS_RCODE_NOERROR);
 	cr_assert_eq(m.ancount, 1);
 }
+
+/* ------------------------------------------------- connections settings */
+
+/* The snapshot again, with the setup's lists and `extra` config text. */
+static void
+use_config(const char *extra)
+{
+	static const char *const names[] = { "blocked.test", "game.test" };
+	static const char *const cats[] = { "adult", "games" };
+	char text[1024], err[CONFIG_ERR_LEN];
+	struct config *cfg;
+
+	snprintf(text, sizeof(text), "lists = ( { category = \"adult\"; "
+	    "files = [ \"a\" ]; },\n { category = \"games\"; files = "
+	    "[ \"g\" ]; } );\nblock = [ \"adult\" ];\n%s\n", extra);
+	cfg = config_load_string("test", text, err, sizeof(err));
+	cr_assert_not_null(cfg, "%s", err);
+	snapshot_free(snap);
+	snap = snapshot_new(cfg, make_set(names, cats, 2), err, sizeof(err));
+	cr_assert_not_null(snap, "%s", err);
+}
+
+/*
+ * A TLS record holding a ClientHello, with an SNI for sni, or none when
+ * sni is NULL.  Returns its length.
+ */
+static size_t
+tls_hello(uint8_t *b, const char *sni)
+{
+	size_t n = 0, ext, hs, rec, sn = sni ? strlen(sni) : 0, i;
+
+#define U8(v)	(b[n++] = (uint8_t)(v))
+#define U16(v)	(U8((v) >> 8), U8((v) & 0xff))
+	U8(0x16); U16(0x0301); rec = n; U16(0);
+	U8(1); hs = n; U8(0); U16(0);
+	U16(0x0303);
+	for (i = 0; i < 32; i++)
+		U8(i);				/* random */
+	U8(0);					/* session id */
+	U16(2); U16(0x1301);			/* cipher suites */
+	U8(1); U8(0);				/* compression */
+	ext = n; U16(0);
+	if (sni != NULL) {
+		U16(0); U16(sn + 5); U16(sn + 3); U8(0); U16(sn);
+		memcpy(b + n, sni, sn);
+		n += sn;
+	}
+	U16(43); U16(3); U8(2); U16(0x0304);	/* supported_versions */
+	b[ext] = (uint8_t)((n - ext - 2) >> 8);
+	b[ext + 1] = (uint8_t)(n - ext - 2);
+	b[hs] = (uint8_t)((n - hs - 3) >> 16);
+	b[hs + 1] = (uint8_t)((n - hs - 3) >> 8);
+	b[hs + 2] = (uint8_t)(n - hs - 3);
+	b[rec] = (uint8_t)((n - rec - 2) >> 8);
+	b[rec + 1] = (uint8_t)(n - rec - 2);
+#undef U8
+#undef U16
+	return n;
+}
+
+/* An IPv4 TCP segment from 10.0.0.2 to 192.0.2.1:dport carrying data. */
+static size_t
+tcp_data(uint8_t *pkt, uint16_t dport, const void *data, size_t len)
+{
+	struct sg_addr c = A("10.0.0.2"), s = A("192.0.2.1");
+	int hl;
+
+	hl = packet_build_tcp(pkt, PACKET_FORGE_MAX, &c, &s, 40001, dport,
+	    1000, 5000, TCP_ACK | TCP_PSH);
+	cr_assert_gt(hl, 0);
+	cr_assert_leq((size_t)hl + len, PACKET_FORGE_MAX);
+	memcpy(pkt + hl, data, len);
+	pkt[2] = (uint8_t)(((size_t)hl + len) >> 8);	/* IPv4 total length */
+	pkt[3] = (uint8_t)((size_t)hl + len);
+	return (size_t)hl + len;
+}
+
+static size_t
+http_get(uint8_t *pkt, uint16_t dport, const char *host)
+{
+	char req[256];
+
+	if (host != NULL)
+		snprintf(req, sizeof(req), "GET / HTTP/1.1\r\nHost: %s\r\n"
+		    "\r\n", host);
+	else
+		snprintf(req, sizeof(req), "GET / HTTP/1.0\r\n\r\n");
+	return tcp_data(pkt, dport, req, strlen(req));
+}
+
+Test(pipeline, extra_tcp_ports_are_judged_like_443)
+{
+	uint8_t pkt[PACKET_FORGE_MAX], hello[512];
+	size_t n;
+
+	/* Not configured: 8443 is none of ours. */
+	n = http_get(pkt, 8443, "blocked.test");
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_NOT_DNS);
+	cr_assert_not(res.drop);
+
+	use_config("connections = { ports = [ 8080, 8443 ]; };");
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_BLOCKED_RESET);
+	cr_assert_eq(res.req.kind, REQ_HTTP);
+	cr_assert_str_eq(res.name, "blocked.test");
+	cr_assert_eq(res.nout, 2);
+	cr_assert(res.decided && res.settled);
+	/* TLS or HTTP by content, whatever the port. */
+	n = tcp_data(pkt, 8080, hello, tls_hello(hello, "www.blocked.test"));
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_BLOCKED_RESET);
+	cr_assert_eq(res.req.kind, REQ_TLS);
+	n = tcp_data(pkt, 8443, hello, tls_hello(hello, "allowed.test"));
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+	cr_assert(res.decided && res.settled);
+	cr_assert_not(res.drop);
+	/* Other ports stay out of it. */
+	n = http_get(pkt, 8081, "blocked.test");
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_NOT_DNS);
+}
+
+Test(pipeline, quic_block_drops_udp_443_unread)
+{
+	struct sg_addr c = A("10.0.0.2"), s = A("192.0.2.1");
+	uint8_t pkt[PACKET_FORGE_MAX], junk[64];
+	size_t n, d;
+	int len;
+
+	memset(junk, 0x5a, sizeof(junk));
+	len = packet_build_udp(pkt, sizeof(pkt), &c, &s, 50000, 443, junk,
+	    sizeof(junk));
+	cr_assert_gt(len, 0);
+	run(pkt, (size_t)len);
+	cr_assert_eq(res.outcome, PL_ACCEPT_NOT_OURS);	/* "inspect" */
+	cr_assert_not(res.drop);
+
+	use_config("connections = { quic = \"block\"; };");
+	run(pkt, (size_t)len);
+	cr_assert_eq(res.outcome, PL_DROP_QUIC_POLICY);
+	cr_assert(res.drop);
+	cr_assert(res.settled, "the kernel drops the rest");
+	cr_assert_not(res.decided, "no decision on a name, no event");
+	cr_assert_eq(res.nout, 0);
+	cr_assert_str_eq(pipeline_outcome_name(res.outcome),
+	    "drop_quic_policy");
+	/* DNS and TCP 443 are untouched. */
+	d = udp_query(pkt, "10.0.0.2", "10.0.0.1", "allowed.test", 1);
+	run(pkt, d);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+	n = http_get(pkt, 443, "allowed.test");
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+}
+
+Test(pipeline, no_sni_allow_and_block)
+{
+	uint8_t pkt[PACKET_FORGE_MAX], hello[512];
+	size_t n;
+
+	n = tcp_data(pkt, 443, hello, tls_hello(hello, NULL));
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_NO_SNI);	/* "allow" */
+	cr_assert_not(res.drop);
+	cr_assert(res.decided && res.settled);
+	cr_assert_eq(res.nout, 0);
+
+	use_config("connections = { no_sni = \"block\"; };");
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_NO_SNI);
+	cr_assert(res.drop);
+	cr_assert(res.decided && res.settled);
+	cr_assert_eq(res.req.kind, REQ_TLS);
+	cr_assert_not_null(res.req.name);
+	cr_assert_eq(res.req.name_len, 0);
+	cr_assert_eq(res.dec.action, ACTION_BLOCK);
+	cr_assert_eq(res.dec.blocked, 0);
+	cr_assert_str_eq(res.action, "reset");
+	cr_assert_eq(res.nout, 2);
+	cr_assert_str_eq(pipeline_outcome_name(res.outcome), "drop_no_sni");
+	/* An HTTP request without a host is the same. */
+	n = http_get(pkt, 80, NULL);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_NO_SNI);
+	cr_assert_eq(res.req.kind, REQ_HTTP);
+	/* A name is still judged by the lists. */
+	n = tcp_data(pkt, 443, hello, tls_hello(hello, "allowed.test"));
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+}
