@@ -162,6 +162,8 @@ evlog_format(const struct event *ev, char *buf, size_t len)
 		jb_quoted(&b, ev->list, strlen(ev->list));
 	} else
 		jb_quoted(&b, ev->rule != NULL ? ev->rule : "", ev->rule_len);
+	if (ev->ech)
+		jb_str(&b, ",\"ech\":true");
 	jb_str(&b, ",\"action\":");
 	jb_quoted(&b, ev->action, strlen(ev->action));
 	jb_str(&b, "}\n");

@@ -42,6 +42,8 @@ struct event {
 	 * A confidential match: the name and rule are never written; the
 	 * entry's list and hash are, as "list" and "rule":"hash:HEX".
 	 */
+	bool		 ech;		/* TLS: encrypted_client_hello was
+					   used; the name is the outer one */
 	bool		 confidential;
 	const char	*list;
 	const uint8_t	*hash;		/* 32 bytes */

@@ -128,6 +128,7 @@ record(const struct snapshot *snap, const struct pipeline_result *r,
 	ev.ncategory_names = snap->ncategories;
 	ev.rule = r->dec.rule;
 	ev.rule_len = r->dec.rule_len;
+	ev.ech = r->req.kind != REQ_DNS && r->flow.ech;
 	if (r->dec.confidential) {
 		struct sgdb_list l;
 

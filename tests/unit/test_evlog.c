@@ -49,6 +49,23 @@ Test(evlog, format)
 	cr_assert_eq((size_t)n, strlen(buf));
 }
 
+Test(evlog, ech_is_recorded)
+{
+	struct event ev = sample();
+	char buf[EVLOG_LINE_MAX];
+
+	ev.kind = "tls";
+	ev.transport = "tcp";
+	ev.qtype = 0;
+	ev.ech = true;
+	ev.action = "reset";
+	cr_assert_gt(evlog_format(&ev, buf, sizeof(buf)), 0);
+	cr_assert_not_null(strstr(buf, "\"kind\":\"tls\""), "%s", buf);
+	cr_assert_null(strstr(buf, "qtype"), "%s", buf);
+	cr_assert_not_null(strstr(buf, "\"rule\":\"blocked.test\",\"ech\":true,"
+	    "\"action\":\"reset\"}"), "%s", buf);
+}
+
 Test(evlog, confidential_match_writes_no_name)
 {
 	struct event ev = sample();
