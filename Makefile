@@ -143,6 +143,7 @@ fuzz: $(FUZZERS) $(FUZZ_BUILD)/seed-tool
 bench: $(PROGS) $(TOOLS)
 	bench/run.sh $(BUILD) "$(SHARED)"
 	$(MAKE) BUILD=$(BUILD) bench-lists
+	$(MAKE) BUILD=$(BUILD) bench-conn
 
 # Compiled sets (sgdb) on their own: compile, open, lookup, memory, beside
 # dnsmasq and unbound loading the same list.  Knobs: see bench/lists.sh.
@@ -153,6 +154,17 @@ $(LISTS_BENCH): bench/lists_bench.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 bench-lists: $(LISTS_BENCH)
 	bench/lists.sh $(BUILD) "$(SHARED)"
+
+# Connections judged by their names (issue 4): the replay against
+# ndpiReader, a download and TLS handshakes through the router, with and
+# without the daemon (root).  Knobs: see bench/conn.sh.
+REPLAY_BENCH := $(BUILD)/bench/replay-bench
+.PHONY: bench-conn
+$(REPLAY_BENCH): bench/replay_bench.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench-conn: $(PROGS) $(REPLAY_BENCH)
+	bench/conn.sh $(BUILD) "$(SHARED)"
 
 # ---------------------------------------------------------------- run
 # Installs what is missing, builds, compiles the bundled lists into
@@ -208,13 +220,14 @@ uninstall:
 # ---------------------------------------------------------------- deps
 # Build: compiler, pkg-config and the libraries.  Tests: Criterion, the
 # firewall tools, iproute2, dnsmasq, drill and dig, clang for libFuzzer.
-# Bench: dnsperf, xz, unbound, valgrind (callgrind).  Feeds: curl, and
-# python3 for the update test's HTTP server.
+# Bench: dnsperf, xz, unbound, valgrind (callgrind), ndpiReader
+# (libndpi-bin).  Feeds and connections: curl, openssl, and python3 for
+# the tests' HTTP servers.
 DEPS := build-essential pkg-config libnetfilter-queue-dev libmnl-dev \
 	libldns-dev libconfig-dev libpcap-dev libssl-dev libcriterion-dev \
 	iptables nftables iproute2 procps dnsmasq-base ldnsutils \
 	bind9-dnsutils dnsperf xz-utils clang libclang-rt-14-dev libidn2-dev \
-	unbound curl valgrind python3
+	unbound curl valgrind python3 openssl libndpi-bin
 
 deps:
 	@missing=$$(for p in $(DEPS); do \
