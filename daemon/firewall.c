@@ -209,13 +209,47 @@ firewall_render(const struct firewall_spec *s, enum fw_backend be, int family,
 
 			sbuf_printf(&b, "\tchain %s {\n"
 			    "\t\ttype filter hook %s priority filter - 5; "
-			    "policy accept;\n\t\t", hook, hook);
+			    "policy accept;\n", hook, hook);
+			if (i > 0) {
+				/* As the iptables rules below: ours out, the
+				 * verdict's bits saved on the connection. */
+				sbuf_printf(&b, "\t\tmeta mark & 0x%x == 0x%x "
+				    "return\n", QUEUE_MARK_OWN, QUEUE_MARK_OWN);
+				sbuf_printf(&b, "\t\tmeta mark & 0x%x == 0x%x "
+				    "ct mark set ct mark | 0x%x\n",
+				    QUEUE_MARK_MASK, QUEUE_MARK_MASK,
+				    QUEUE_MARK_MASK);
+				sbuf_printf(&b, "\t\tmeta mark & 0x%x == 0x%x "
+				    "ct mark set ct mark | 0x%x\n",
+				    QUEUE_MARK_MASK, QUEUE_MARK_DECIDED,
+				    QUEUE_MARK_DECIDED);
+				sbuf_printf(&b, "\t\tct mark & 0x%x == 0x%x "
+				    "drop\n", QUEUE_MARK_MASK, QUEUE_MARK_MASK);
+				sbuf_printf(&b, "\t\tct mark & 0x%x == 0x%x "
+				    "return\n", QUEUE_MARK_DECIDED,
+				    QUEUE_MARK_DECIDED);
+			}
+			sbuf_printf(&b, "\t\t");
 			if (i == 0)
 				sbuf_printf(&b, "iifname != \"lo\" ");
 			sbuf_printf(&b, "meta l4proto { udp, tcp } "
 			    "th dport 53 ");
 			queue_args(&b, s, be);
-			sbuf_printf(&b, "\n\t}\n");
+			sbuf_printf(&b, "\n");
+			if (i > 0) {
+				sbuf_printf(&b, "\t\ttcp dport { 80, 443");
+				for (j = 0; j < s->nports; j++)
+					sbuf_printf(&b, ", %u",
+					    (unsigned)s->ports[j]);
+				sbuf_printf(&b, " } ct original packets <= %u ",
+				    CONN_PACKETS);
+				queue_args(&b, s, be);
+				sbuf_printf(&b, "\n\t\tudp dport 443 ct original "
+				    "packets <= %u ", CONN_PACKETS);
+				queue_args(&b, s, be);
+				sbuf_printf(&b, "\n");
+			}
+			sbuf_printf(&b, "\t}\n");
 		}
 		sbuf_printf(&b, "}\n");
 		return b.overflow ? SG_ELIMIT : (int)b.len;

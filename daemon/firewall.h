@@ -18,9 +18,10 @@
  *   those bits on the connection, drop a blocked connection's packets in
  *   the kernel and let a decided one through without queueing it again.
  *   Packets safegated forges carry QUEUE_MARK_OWN and are let out first.
- *   The nft table holds the DNS rules only: this kernel cannot run nft's
- *   queue, and the connection rules have been written and run for
- *   iptables alone.
+ *   nft has the same rules (ct original packets, ct mark); they were
+ *   checked with `nft -c` with the queue verdicts replaced, since the
+ *   kernel they were written on has no nft queue, and have not run with
+ *   traffic.
  *
  * iptables: our own chains SAFEGATE_INPUT, SAFEGATE_FORWARD and
  * SAFEGATE_OUTPUT in the filter table, each jumped to from the first rule of

@@ -163,7 +163,7 @@ in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R up >/dev/null
 # expression (one table for both families), iptables otherwise.
 if in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R show | grep -q '^# nft'; then
 	echo "# backend: nft"
-	check_out "rules put up twice: one copy of each rule (nft)" '^3$' \
+	check_out "rules put up twice: one copy of each rule (nft)" '^7$' \
 		sh -c "ip netns exec $RTR nft list table inet safegate | grep -c 'queue '"
 	check_out "rules put up twice: one table" '^1$' \
 		sh -c "ip netns exec $RTR nft list tables | grep -c 'inet safegate'"

@@ -86,9 +86,9 @@ Test(firewall, iptables_extra_ports)
 	cr_assert_eq(count(buf, "--dports 80,443 "), 0);
 	/* UDP is 443 alone: the extra ports are TCP. */
 	cr_assert_eq(count(buf, "-p udp -m udp --dport 443 -m connbytes "), 2);
-	/* The nft table holds DNS only. */
+	/* nft: the same ports, in a set. */
 	cr_assert_gt(firewall_render(&s, FW_NFT, 0, buf, sizeof(buf)), 0);
-	cr_assert_eq(count(buf, "8443"), 0);
+	cr_assert_eq(count(buf, "tcp dport { 80, 443, 8443, 8080 }"), 2);
 
 	/* At the cap, multiport's 15 ports; past it, refused. */
 	for (i = 0; i < CONFIG_MAX_CONN_PORTS; i++)
@@ -139,11 +139,12 @@ Test(firewall, nft_table)
 	cr_assert_gt(firewall_render(&one, FW_NFT, 0, buf, sizeof(buf)), 0);
 	cr_assert(strncmp(buf, "table inet safegate {", 21) == 0);
 	cr_assert_eq(count(buf, "type filter hook"), 3);
-	cr_assert_eq(count(buf, "queue flags bypass num 0"), 3);
+	/* DNS on three hooks, connections (TCP and UDP) on two. */
+	cr_assert_eq(count(buf, "queue flags bypass num 0"), 7);
 	cr_assert_eq(count(buf, "iifname != \"lo\""), 1);
 	cr_assert_eq(count(buf, "th dport 53"), 3);
 	cr_assert_gt(firewall_render(&many, FW_NFT, 0, buf, sizeof(buf)), 0);
-	cr_assert_eq(count(buf, "queue num 2-3\n"), 3);
+	cr_assert_eq(count(buf, "queue num 2-3\n"), 7);
 	cr_assert_eq(count(buf, "fanout"), 0, "flow hash, not CPU");
 }
 
@@ -157,4 +158,29 @@ Test(firewall, too_small_buffer)
 	    sizeof(buf)), SG_ELIMIT);
 	cr_assert_eq(firewall_render(&s, FW_NFT, 0, buf, sizeof(buf)),
 	    SG_ELIMIT);
+}
+
+Test(firewall, nft_connections)
+{
+	struct firewall_spec s = { .backend = FW_NFT, .queue_first = 0,
+	    .queue_count = 1, .fail_open = true };
+	char buf[8192];
+
+	s.ports[0] = 8443;
+	s.nports = 1;
+	cr_assert_gt(firewall_render(&s, FW_NFT, 0, buf, sizeof(buf)), 0);
+	/* Forward and output, not input; the marks before any queue. */
+	cr_assert_eq(count(buf, "tcp dport { 80, 443, 8443 } ct original "
+	    "packets <= 12 queue flags bypass num 0\n"), 2);
+	cr_assert_eq(count(buf, "udp dport 443 ct original packets <= 12 "), 2);
+	cr_assert(strstr(buf, "policy accept;\n"
+	    "\t\tmeta mark & 0x40000000 == 0x40000000 return\n"
+	    "\t\tmeta mark & 0x30000000 == 0x30000000 ct mark set ct mark | "
+	    "0x30000000\n"
+	    "\t\tmeta mark & 0x30000000 == 0x10000000 ct mark set ct mark | "
+	    "0x10000000\n"
+	    "\t\tct mark & 0x30000000 == 0x30000000 drop\n"
+	    "\t\tct mark & 0x10000000 == 0x10000000 return\n"
+	    "\t\tmeta l4proto { udp, tcp } th dport 53 ") != NULL, "%s", buf);
+	cr_assert_eq(count(buf, "ct mark set"), 4);
 }
