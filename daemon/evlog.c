@@ -13,64 +13,11 @@
 
 #include "dns.h"
 #include "evlog.h"
+#include "sbuf.h"
 
 struct evlog {
 	int		fd;
 };
-
-struct jbuf {
-	char	*p;
-	size_t	 len, cap;
-	bool	 overflow;
-};
-
-static void
-jb_raw(struct jbuf *b, const char *s, size_t n)
-{
-	if (b->overflow || n >= b->cap - b->len) {
-		b->overflow = true;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-jb_str(struct jbuf *b, const char *s)
-{
-	jb_raw(b, s, strlen(s));
-}
-
-/*
- * A JSON string from arbitrary bytes.  Names off the wire may hold any
- * byte: everything outside printable ASCII is written as \u00XX, so the
- * line stays valid JSON (and valid UTF-8) whatever the name held.
- */
-static void
-jb_quoted(struct jbuf *b, const char *s, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-	char esc[6] = { '\\', 'u', '0', '0', 0, 0 };
-	size_t i;
-
-	jb_raw(b, "\"", 1);
-	for (i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '"' || ch == '\\') {
-			char two[2] = { '\\', (char)ch };
-
-			jb_raw(b, two, 2);
-		} else if (ch < 0x20 || ch >= 0x7f) {
-			esc[4] = hex[ch >> 4];
-			esc[5] = hex[ch & 15];
-			jb_raw(b, esc, 6);
-		} else
-			jb_raw(b, (const char *)&ch, 1);
-	}
-	jb_raw(b, "\"", 1);
-}
 
 /* ".uuuuuuZ\"" - without printf: events are formatted on the packet path. */
 static void
@@ -94,7 +41,7 @@ frac_usec(long nsec, char out[10])
 int
 evlog_format(const struct event *ev, char *buf, size_t len)
 {
-	struct jbuf b = { buf, 0, len, len == 0 };
+	struct sbuf b;
 	/* The second changes far less often than events come. */
 	static __thread time_t cached_sec = -1;
 	static __thread char cached[32];
@@ -109,64 +56,65 @@ evlog_format(const struct event *ev, char *buf, size_t len)
 		strftime(cached, sizeof(cached), "%Y-%m-%dT%H:%M:%S", &tm);
 		cached_sec = t;
 	}
-	jb_str(&b, "{\"ts\":\"");
-	jb_str(&b, cached);
+	sbuf_init(&b, buf, len);
+	sbuf_str(&b, "{\"ts\":\"");
+	sbuf_str(&b, cached);
 	frac_usec(ev->ts.tv_nsec, tmp);
-	jb_str(&b, tmp);
-	jb_str(&b, ",\"kind\":");
-	jb_quoted(&b, ev->kind, strlen(ev->kind));
-	jb_str(&b, ",\"transport\":");
-	jb_quoted(&b, ev->transport, strlen(ev->transport));
-	jb_str(&b, ",\"client\":\"");
-	jb_str(&b, addr_ntop(&ev->client, addr, sizeof(addr)));
-	jb_str(&b, "\",\"mac\":");
+	sbuf_str(&b, tmp);
+	sbuf_str(&b, ",\"kind\":");
+	sbuf_json_string(&b, ev->kind, strlen(ev->kind));
+	sbuf_str(&b, ",\"transport\":");
+	sbuf_json_string(&b, ev->transport, strlen(ev->transport));
+	sbuf_str(&b, ",\"client\":\"");
+	sbuf_str(&b, addr_ntop(&ev->client, addr, sizeof(addr)));
+	sbuf_str(&b, "\",\"mac\":");
 	if (ev->mac != NULL) {
-		jb_str(&b, "\"");
-		jb_str(&b, mac_ntop(ev->mac, tmp, sizeof(tmp)));
-		jb_str(&b, "\"");
+		sbuf_str(&b, "\"");
+		sbuf_str(&b, mac_ntop(ev->mac, tmp, sizeof(tmp)));
+		sbuf_str(&b, "\"");
 	} else
-		jb_str(&b, "null");
-	jb_str(&b, ",\"name\":");
+		sbuf_str(&b, "null");
+	sbuf_str(&b, ",\"name\":");
 	if (ev->confidential)
-		jb_str(&b, "null");
+		sbuf_str(&b, "null");
 	else
-		jb_quoted(&b, ev->name, ev->name_len);
+		sbuf_json_string(&b, ev->name, ev->name_len);
 	if (ev->qtype != 0) {
-		jb_str(&b, ",\"qtype\":\"");
-		jb_str(&b, dns_type_name(ev->qtype, tmp, sizeof(tmp)));
-		jb_str(&b, "\"");
+		sbuf_str(&b, ",\"qtype\":\"");
+		sbuf_str(&b, dns_type_name(ev->qtype, tmp, sizeof(tmp)));
+		sbuf_str(&b, "\"");
 	}
-	jb_str(&b, ",\"categories\":[");
+	sbuf_str(&b, ",\"categories\":[");
 	for (i = 0; i < 64; i++) {
 		if (!(ev->categories & (UINT64_C(1) << i)))
 			continue;
 		if (!first)
-			jb_str(&b, ",");
+			sbuf_str(&b, ",");
 		first = false;
 		if (i < ev->ncategory_names && ev->category_names[i] != NULL)
-			jb_quoted(&b, ev->category_names[i],
+			sbuf_json_string(&b, ev->category_names[i],
 			    strlen(ev->category_names[i]));
 		else {
 			snprintf(tmp, sizeof(tmp), "\"#%zu\"", i);
-			jb_str(&b, tmp);
+			sbuf_str(&b, tmp);
 		}
 	}
-	jb_str(&b, "],\"rule\":");
+	sbuf_str(&b, "],\"rule\":");
 	if (ev->confidential) {
-		jb_str(&b, "\"hash:");
+		sbuf_str(&b, "\"hash:");
 		for (i = 0; i < 32; i++) {
 			snprintf(tmp, sizeof(tmp), "%02x", ev->hash[i]);
-			jb_str(&b, tmp);
+			sbuf_str(&b, tmp);
 		}
-		jb_str(&b, "\",\"list\":");
-		jb_quoted(&b, ev->list, strlen(ev->list));
+		sbuf_str(&b, "\",\"list\":");
+		sbuf_json_string(&b, ev->list, strlen(ev->list));
 	} else
-		jb_quoted(&b, ev->rule != NULL ? ev->rule : "", ev->rule_len);
+		sbuf_json_string(&b, ev->rule != NULL ? ev->rule : "", ev->rule_len);
 	if (ev->ech)
-		jb_str(&b, ",\"ech\":true");
-	jb_str(&b, ",\"action\":");
-	jb_quoted(&b, ev->action, strlen(ev->action));
-	jb_str(&b, "}\n");
+		sbuf_str(&b, ",\"ech\":true");
+	sbuf_str(&b, ",\"action\":");
+	sbuf_json_string(&b, ev->action, strlen(ev->action));
+	sbuf_str(&b, "}\n");
 	return b.overflow ? SG_ELIMIT : (int)b.len;
 }
 

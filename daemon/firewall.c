@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "firewall.h"
+#include "sbuf.h"
 #include "queue.h"
 #include "log.h"
 
@@ -125,33 +126,6 @@ chomp(char *s)
 
 /* ---------------------------------------------------------------- render */
 
-struct sbuf {
-	char	*p;
-	size_t	 len, cap;
-	bool	 overflow;
-};
-
-static void sbuf_printf(struct sbuf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-sbuf_printf(struct sbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len) {
-		b->overflow = true;
-		return;
-	}
-	b->len += (size_t)n;
-}
-
 /* The queue target's arguments, for iptables or nft. */
 static void
 queue_args(struct sbuf *b, const struct firewall_spec *s, enum fw_backend be)
@@ -195,12 +169,12 @@ firewall_render(const struct firewall_spec *s, enum fw_backend be, int family,
     char *buf, size_t len)
 {
 	static const char *const protos[] = { "udp", "tcp" };
-	struct sbuf b = { buf, 0, len, false };
+	struct sbuf b;
 	size_t i, j;
 
 	if (len == 0 || s->nports > CONFIG_MAX_CONN_PORTS)
 		return SG_ELIMIT;
-	buf[0] = '\0';
+	sbuf_init(&b, buf, len);
 	if (be == FW_NFT) {
 		sbuf_printf(&b, "table inet " NFT_TABLE " {\n");
 		for (i = 0; i < 3; i++) {

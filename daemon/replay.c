@@ -11,6 +11,7 @@
 #include "capture.h"
 #include "config.h"
 #include "replay.h"
+#include "sbuf.h"
 #include "snapshot.h"
 
 /* ------------------------------------------------------------ the set */
@@ -179,78 +180,10 @@ replay_flows_count(const struct replay_flows *s)
 
 /* ------------------------------------------------------ the writer */
 
-struct lbuf {
-	char		*p;
-	size_t		 len, cap;
-	bool		 overflow;
-};
-
-static void
-lb_bytes(struct lbuf *b, const char *s, size_t n)
-{
-	if (b->overflow || n >= b->cap - b->len) {
-		b->overflow = true;
-		return;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-lb_str(struct lbuf *b, const char *s)
-{
-	lb_bytes(b, s, strlen(s));
-}
-
-static void
-lb_printf(struct lbuf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-lb_printf(struct lbuf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (b->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= b->cap - b->len) {
-		b->overflow = true;
-		return;
-	}
-	b->len += (size_t)n;
-}
-
-/* A JSON string of arbitrary bytes: anything but printable ASCII is
- * \u00XX, so the line stays valid whatever the wire held. */
-static void
-lb_json_string(struct lbuf *b, const char *s, size_t n)
-{
-	unsigned char ch;
-	size_t i;
-
-	lb_str(b, "\"");
-	for (i = 0; i < n; i++) {
-		ch = (unsigned char)s[i];
-		if (ch == '"' || ch == '\\') {
-			lb_bytes(b, "\\", 1);
-			lb_bytes(b, (const char *)&ch, 1);
-		} else if (ch < 0x20 || ch >= 0x7f)
-			lb_printf(b, "\\u%04x", ch);
-		else
-			lb_bytes(b, (const char *)&ch, 1);
-	}
-	lb_str(b, "\"");
-}
-
 /* Readable: printable ASCII as is, the rest (and '\') as \ooo, the way
  * tshark shows a name. */
 static void
-lb_text(struct lbuf *b, const char *s, size_t n)
+put_text(struct sbuf *b, const char *s, size_t n)
 {
 	unsigned char ch;
 	size_t i;
@@ -258,9 +191,9 @@ lb_text(struct lbuf *b, const char *s, size_t n)
 	for (i = 0; i < n; i++) {
 		ch = (unsigned char)s[i];
 		if (ch <= 0x20 || ch >= 0x7f || ch == '\\')
-			lb_printf(b, "\\%03o", ch);
+			sbuf_printf(b, "\\%03o", ch);
 		else
-			lb_bytes(b, (const char *)&ch, 1);
+			sbuf_bytes(b, (const char *)&ch, 1);
 	}
 }
 
@@ -289,7 +222,7 @@ action_name(const struct pipeline_result *r)
 }
 
 static void
-lb_categories(struct lbuf *b, const struct snapshot *snap, uint64_t mask,
+put_categories(struct sbuf *b, const struct snapshot *snap, uint64_t mask,
     bool json)
 {
 	bool first = true;
@@ -299,27 +232,27 @@ lb_categories(struct lbuf *b, const struct snapshot *snap, uint64_t mask,
 		if (!(mask & (UINT64_C(1) << i)))
 			continue;
 		if (!first)
-			lb_str(b, ",");
+			sbuf_str(b, ",");
 		first = false;
 		if (snap != NULL && i < snap->ncategories &&
 		    snap->category_names[i] != NULL) {
 			if (json)
-				lb_json_string(b, snap->category_names[i],
+				sbuf_json_string(b, snap->category_names[i],
 				    strlen(snap->category_names[i]));
 			else
-				lb_str(b, snap->category_names[i]);
+				sbuf_str(b, snap->category_names[i]);
 		} else
-			lb_printf(b, json ? "\"#%u\"" : "#%u", i);
+			sbuf_printf(b, json ? "\"#%u\"" : "#%u", i);
 	}
 	if (first && !json)
-		lb_str(b, "-");
+		sbuf_str(b, "-");
 }
 
 int
 replay_format(const struct snapshot *snap, uint64_t frame,
     const struct pipeline_result *r, bool json, char *buf, size_t len)
 {
-	struct lbuf b = { buf, 0, len, len == 0 };
+	struct sbuf b;
 	/* A root DNS name is "", a name; a flow without one has none. */
 	bool has_name = r->req.name != NULL &&
 	    (r->req.name_len > 0 || r->req.kind == REQ_DNS);
@@ -327,44 +260,43 @@ replay_format(const struct snapshot *snap, uint64_t frame,
 	    r->flow.status == FLOW_NO_NAME;
 	bool ech = r->req.kind != REQ_DNS && r->flow.ech;
 
-	if (len > 0)
-		buf[0] = '\0';
+	sbuf_init(&b, buf, len);
 	if (json) {
-		lb_printf(&b, "{\"frame\":%llu,\"kind\":\"%s\",\"name\":",
+		sbuf_printf(&b, "{\"frame\":%llu,\"kind\":\"%s\",\"name\":",
 		    (unsigned long long)frame, kind_name(r->req.kind));
 		if (r->dec.confidential || !has_name)
-			lb_str(&b, "null");
+			sbuf_str(&b, "null");
 		else
-			lb_json_string(&b, r->req.name, r->req.name_len);
-		lb_printf(&b, ",\"action\":\"%s\",\"outcome\":\"%s\","
+			sbuf_json_string(&b, r->req.name, r->req.name_len);
+		sbuf_printf(&b, ",\"action\":\"%s\",\"outcome\":\"%s\","
 		    "\"categories\":[", action_name(r),
 		    pipeline_outcome_name(r->outcome));
-		lb_categories(&b, snap, r->dec.matched, true);
-		lb_str(&b, "]");
+		put_categories(&b, snap, r->dec.matched, true);
+		sbuf_str(&b, "]");
 		if (ech)
-			lb_str(&b, ",\"ech\":true");
+			sbuf_str(&b, ",\"ech\":true");
 		if (no_sni)
-			lb_str(&b, ",\"no_sni\":true");
-		lb_str(&b, "}\n");
+			sbuf_str(&b, ",\"no_sni\":true");
+		sbuf_str(&b, "}\n");
 	} else {
-		lb_printf(&b, "%llu\t%s\t", (unsigned long long)frame,
+		sbuf_printf(&b, "%llu\t%s\t", (unsigned long long)frame,
 		    kind_name(r->req.kind));
 		if (r->dec.confidential)
-			lb_str(&b, "(confidential)");
+			sbuf_str(&b, "(confidential)");
 		else if (!has_name)
-			lb_str(&b, "-");
+			sbuf_str(&b, "-");
 		else if (r->req.name_len == 0)
-			lb_str(&b, "<root>");
+			sbuf_str(&b, "<root>");
 		else
-			lb_text(&b, r->req.name, r->req.name_len);
-		lb_printf(&b, "\t%s\t", action_name(r));
-		lb_categories(&b, snap, r->dec.matched, false);
-		lb_printf(&b, "\t%s", pipeline_outcome_name(r->outcome));
+			put_text(&b, r->req.name, r->req.name_len);
+		sbuf_printf(&b, "\t%s\t", action_name(r));
+		put_categories(&b, snap, r->dec.matched, false);
+		sbuf_printf(&b, "\t%s", pipeline_outcome_name(r->outcome));
 		if (ech)
-			lb_str(&b, "\tech");
+			sbuf_str(&b, "\tech");
 		if (no_sni)
-			lb_str(&b, "\tno_sni");
-		lb_str(&b, "\n");
+			sbuf_str(&b, "\tno_sni");
+		sbuf_str(&b, "\n");
 	}
 	return b.overflow ? SG_ELIMIT : (int)b.len;
 }
