@@ -13,6 +13,7 @@
 
 #include <openssl/evp.h>
 
+#include "corpus.h"
 #include "addr.h"
 #include "capture.h"
 #include "packet.h"
@@ -670,14 +671,6 @@ struct flow {
 	struct quic_crypto	qc;
 };
 
-static const char *
-shared_dir(void)
-{
-	const char *s = getenv("SHARED");
-
-	return s != NULL ? s : "../shared";
-}
-
 /* The names tshark gives a kind in F.summary.tsv, '|'-joined, sorted. */
 static int
 oracle_count(const char *pcap, const char *kind, char *names, size_t cap)
@@ -689,7 +682,7 @@ oracle_count(const char *pcap, const char *kind, char *names, size_t cap)
 
 	names[0] = '\0';
 	snprintf(path, sizeof(path), "%s/corpus/oracle/%s.summary.tsv",
-	    shared_dir(), pcap);
+	    corpus_shared_dir(), pcap);
 	if ((f = fopen(path, "r")) == NULL)
 		return -1;
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -750,7 +743,7 @@ read_capture(const char *name, char *snis, size_t cap, int *nosni,
 
 	snis[0] = '\0';
 	*nosni = *hellos = 0;
-	snprintf(path, sizeof(path), "%s/corpus/pcap/%s", shared_dir(), name);
+	snprintf(path, sizeof(path), "%s/corpus/pcap/%s", corpus_shared_dir(), name);
 	c = capture_open_file(path, err, sizeof(err));
 	cr_assert_not_null(c, "%s: %s", path, err);
 	while (capture_next(c, &cp) == 1) {
@@ -818,7 +811,7 @@ Test(quic, corpus_against_tshark)
 	size_t i;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/corpus/pcap", shared_dir());
+	snprintf(path, sizeof(path), "%s/corpus/pcap", corpus_shared_dir());
 	if ((d = opendir(path)) == NULL) {
 		cr_log_warn("%s not found: corpus test skipped", path);
 		return;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "corpus.h"
 #include "refmatch.h"
 #include "sgdb.h"
 
@@ -211,14 +212,6 @@ same(const struct sgdb *db, const struct ref *r, const char *name,
 	return false;
 }
 
-static const char *
-shared_dir(void)
-{
-	const char *s = getenv("SHARED");
-
-	return s != NULL && *s != '\0' ? s : "../shared";
-}
-
 /* Reads a whole file, NUL-terminated; NULL if it is not there. */
 static char *
 slurp(const char *path, size_t *lenp)
@@ -281,9 +274,9 @@ Test(sgdb_ref, real_lists_agree_on_bench_queries, .timeout = 120)
 	char wb[300];
 	DIR *d;
 
-	snprintf(dir, sizeof(dir), "%s/lists/categories", shared_dir());
+	snprintf(dir, sizeof(dir), "%s/lists/categories", corpus_shared_dir());
 	snprintf(path, sizeof(path), "%s/lists/bench/queries-100k.txt",
-	    shared_dir());
+	    corpus_shared_dir());
 	if ((d = opendir(dir)) == NULL || access(path, R_OK) != 0) {
 		if (d != NULL)
 			closedir(d);
@@ -355,7 +348,7 @@ Test(sgdb_ref, real_lists_agree_on_bench_queries, .timeout = 120)
 	check_about(&p, db, sgdb_bytes(db));
 
 	snprintf(path, sizeof(path), "%s/lists/bench/queries-100k.txt",
-	    shared_dir());
+	    corpus_shared_dir());
 	qbuf = slurp(path, &len);
 	cr_assert_not_null(qbuf);
 	mismatches = 0;

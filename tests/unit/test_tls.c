@@ -14,6 +14,7 @@
 
 #include <criterion/criterion.h>
 
+#include "corpus.h"
 #include "capture.h"
 #include "packet.h"
 #include "tls.h"
@@ -488,48 +489,6 @@ struct oracle_row {
 	char		sni[512];
 };
 
-static const char *
-shared_dir(void)
-{
-	const char *s = getenv("SHARED");
-
-	return s != NULL ? s : "../shared";
-}
-
-/* Field i (0-based) of a tab-separated line, copied. */
-static void
-tsv_field(const char *line, int i, char *out, size_t cap)
-{
-	const char *e;
-	size_t n;
-
-	while (i-- > 0 && (line = strchr(line, '\t')) != NULL)
-		line++;
-	out[0] = '\0';
-	if (line == NULL)
-		return;
-	e = strpbrk(line, "\t\n");
-	n = e != NULL ? (size_t)(e - line) : strlen(line);
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(out, line, n);
-	out[n] = '\0';
-}
-
-static int
-tsv_col(const char *header, const char *name)
-{
-	char f[128];
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		tsv_field(header, i, f, sizeof(f));
-		if (strcmp(f, name) == 0)
-			return i;
-	}
-	return -1;
-}
-
 static size_t
 oracle_load(const char *pcap, struct oracle_row *rows, size_t cap)
 {
@@ -538,7 +497,7 @@ oracle_load(const char *pcap, struct oracle_row *rows, size_t cap)
 	size_t n = 0;
 	FILE *fp;
 
-	snprintf(path, sizeof(path), "%s/corpus/oracle/%s.tsv", shared_dir(),
+	snprintf(path, sizeof(path), "%s/corpus/oracle/%s.tsv", corpus_shared_dir(),
 	    pcap);
 	if ((fp = fopen(path, "r")) == NULL)
 		return 0;
@@ -546,19 +505,19 @@ oracle_load(const char *pcap, struct oracle_row *rows, size_t cap)
 		fclose(fp);
 		return 0;
 	}
-	cf = tsv_col(line, "frame.number");
-	ct = tsv_col(line, "tls.handshake.type");
-	cs = tsv_col(line, "tls.handshake.extensions_server_name");
-	cport = tsv_col(line, "tcp.srcport");
+	cf = corpus_tsv_col(line, "frame.number");
+	ct = corpus_tsv_col(line, "tls.handshake.type");
+	cs = corpus_tsv_col(line, "tls.handshake.extensions_server_name");
+	cport = corpus_tsv_col(line, "tcp.srcport");
 	while (n < cap && fgets(line, sizeof(line), fp) != NULL) {
-		tsv_field(line, cf, f, sizeof(f));
+		corpus_tsv_field(line, cf, f, sizeof(f));
 		rows[n].frame = strtoull(f, NULL, 10);
-		tsv_field(line, cport, f, sizeof(f));
+		corpus_tsv_field(line, cport, f, sizeof(f));
 		rows[n].tcp = f[0] != '\0';
-		tsv_field(line, ct, f, sizeof(f));
+		corpus_tsv_field(line, ct, f, sizeof(f));
 		rows[n].client_hello = strcmp(f, "1") == 0 ||
 		    strncmp(f, "1|", 2) == 0;
-		tsv_field(line, cs, rows[n].sni, sizeof(rows[n].sni));
+		corpus_tsv_field(line, cs, rows[n].sni, sizeof(rows[n].sni));
 		n++;
 	}
 	fclose(fp);
@@ -600,7 +559,7 @@ Test(tls, corpus)
 	unsigned names = 0, nosni = 0, bad = 0, oracle_names = 0, seen = 0;
 	int rc;
 
-	snprintf(path, sizeof(path), "%s/corpus/pcap", shared_dir());
+	snprintf(path, sizeof(path), "%s/corpus/pcap", corpus_shared_dir());
 	if (access(path, R_OK) != 0)
 		cr_skip_test("%s not found (set SHARED): skipped", path);
 	for (i = 0; i < sizeof(pcaps) / sizeof(pcaps[0]); i++) {
@@ -609,7 +568,7 @@ Test(tls, corpus)
 			if (rows[k].tcp && rows[k].client_hello &&
 			    rows[k].sni[0] != '\0')
 				oracle_names++;
-		snprintf(path, sizeof(path), "%s/corpus/pcap/%s", shared_dir(),
+		snprintf(path, sizeof(path), "%s/corpus/pcap/%s", corpus_shared_dir(),
 		    pcaps[i]);
 		c = capture_open_file(path, err, sizeof(err));
 		cr_assert_not_null(c, "%s: %s", path, err);
