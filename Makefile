@@ -91,7 +91,7 @@ test: unit-test lists-test config-test install-test e2e-test replay-test
 unit-test: $(UNIT)
 	$(UNIT) --jobs 2
 
-lists-test: $(TOOLS)
+lists-test: $(TOOLS) $(PROGS)
 	tests/lists/run.sh $(BUILD)
 
 config-test: $(PROGS)
