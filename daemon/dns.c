@@ -487,6 +487,147 @@ dns_build_block(const uint8_t *query, size_t qlen, const struct dns_msg *msg,
 	return 0;
 }
 
+/*
+ * Encodes a text name (labels joined by '.', an optional trailing dot) in
+ * wire form into wout (DNS_NAME_MAX bytes).  Returns the wire length, or 0
+ * for the root, an empty label, a label over 63 bytes or a name over 255.
+ */
+static size_t
+dns_name_encode(const char *text, uint8_t *wout)
+{
+	size_t	len = 0, n;
+
+	if (text == NULL || *text == '\0')
+		return 0;
+	while (*text != '\0') {
+		for (n = 0; text[n] != '\0' && text[n] != '.'; n++)
+			if (n >= DNS_LABEL_MAX)
+				return 0;
+		if (n == 0 || len + 1 + n + 1 > DNS_NAME_MAX)
+			return 0;
+		wout[len++] = (uint8_t)n;
+		memcpy(wout + len, text, n);
+		len += n;
+		text += n;
+		if (*text == '.')
+			text++;
+	}
+	wout[len++] = 0;
+	return len;
+}
+
+int
+dns_build_cname(const uint8_t *query, size_t qlen, const struct dns_msg *msg,
+    const struct dns_cname_spec *spec, uint8_t *out, size_t cap,
+    size_t *outlen)
+{
+	struct dns_qplan	 plan[DNS_MAX_QUESTIONS];
+	struct dns_writer	 w;
+	uint8_t			 target[DNS_NAME_MAX];
+	size_t			 tlen, qend, cname, ans = 0, opt, limit, i;
+	size_t			 target_at;
+	unsigned		 nan = 0;
+	bool			 want4 = false, want6 = false, with_addrs;
+	int			 rv;
+
+	if (query == NULL || msg == NULL || spec == NULL || out == NULL ||
+	    outlen == NULL || msg->nquestions != 1 ||
+	    (spec->naddrs > 0 && spec->addrs == NULL))
+		return -EINVAL;
+	if ((tlen = dns_name_encode(spec->target, target)) == 0)
+		return -EINVAL;
+	if (msg->q[0].qclass != DNS_C_IN)
+		return SG_EUNSUPP;
+	if ((rv = dns_question_copy(query, qlen, msg, plan)) != 0)
+		return rv;
+
+	switch (msg->q[0].qtype) {
+	case DNS_T_A:
+		want4 = true;
+		break;
+	case DNS_T_AAAA:
+		want6 = true;
+		break;
+	case DNS_T_ANY:
+		want4 = want6 = true;
+		break;
+	}
+	plan[0].offset = DNS_HDR_LEN;
+	qend = DNS_HDR_LEN + plan[0].name_len + 4;
+	cname = dns_owner_len(&plan[0]) + 10 + tlen;
+	target_at = qend + dns_owner_len(&plan[0]) + 10;
+	for (i = 0; i < spec->naddrs; i++) {
+		if ((want4 && spec->addrs[i].family == AF_INET) ||
+		    (want6 && spec->addrs[i].family == AF_INET6)) {
+			ans += 2 + 10 + addr_len(&spec->addrs[i]);
+			nan++;
+			if (ans > DNS_UDP_MAX)
+				break;	/* will not fit: stop counting */
+		}
+	}
+	opt = msg->has_edns ? DNS_OPT_LEN : 0;
+	limit = DNS_UDP_MIN;
+	if (msg->has_edns && msg->edns_udp_size > limit)
+		limit = msg->edns_udp_size < DNS_UDP_MAX ?
+		    msg->edns_udp_size : DNS_UDP_MAX;
+	if (cap < limit)
+		limit = cap;
+	/* The addresses only save the client a query: they go first. */
+	with_addrs = qend + cname + ans + opt <= limit;
+	if (!with_addrs && qend + cname + opt > limit)
+		return SG_ELIMIT;
+	if (!with_addrs)
+		nan = 0;
+
+	w.p = out;
+	w.len = 0;
+	w.cap = limit;
+	w.overflow = false;
+	dns_put16(&w, msg->id);
+	dns_put16(&w, (uint16_t)(0x8000 | (msg->opcode & 0xf) << 11 |
+	    0x0400 | (msg->rd ? 0x0100 : 0) | 0x0080 | DNS_RCODE_NOERROR));
+	dns_put16(&w, 1);
+	dns_put16(&w, (uint16_t)(1 + nan));
+	dns_put16(&w, 0);
+	dns_put16(&w, msg->has_edns ? 1 : 0);
+	dns_put(&w, plan[0].name, plan[0].name_len);
+	dns_put16(&w, plan[0].qtype);
+	dns_put16(&w, plan[0].qclass);
+
+	dns_put_owner(&w, &plan[0]);
+	dns_put16(&w, DNS_T_CNAME);
+	dns_put16(&w, DNS_C_IN);
+	dns_put32(&w, spec->cname_ttl);
+	dns_put16(&w, (uint16_t)tlen);
+	dns_put(&w, target, tlen);
+	for (i = 0; with_addrs && i < spec->naddrs; i++) {
+		const struct sg_addr *a = &spec->addrs[i];
+
+		if (!(want4 && a->family == AF_INET) &&
+		    !(want6 && a->family == AF_INET6))
+			continue;
+		dns_put16(&w, (uint16_t)(0xc000 | target_at));
+		dns_put16(&w, a->family == AF_INET ? DNS_T_A : DNS_T_AAAA);
+		dns_put16(&w, DNS_C_IN);
+		dns_put32(&w, spec->addr_ttl);
+		dns_put16(&w, (uint16_t)addr_len(a));
+		dns_put(&w, a->u.b, addr_len(a));
+	}
+	if (msg->has_edns) {
+		uint8_t root = 0;
+
+		dns_put(&w, &root, 1);
+		dns_put16(&w, DNS_T_OPT);
+		dns_put16(&w, DNS_UDP_MAX);
+		dns_put32(&w, 0);
+		dns_put16(&w, 0);
+	}
+	if (w.overflow)
+		return SG_ELIMIT;	/* the plan above makes this unreachable */
+	*outlen = w.len;
+	return 0;
+}
+
 const char *
 dns_type_name(uint16_t type, char *buf, size_t len)
 {

@@ -144,6 +144,39 @@ int	dns_build_block(const uint8_t *query, size_t qlen,
 	    const struct dns_msg *msg, const struct dns_block_spec *spec,
 	    uint8_t *out, size_t cap, size_t *outlen) SG_WUR;
 
+/* What a rewritten (safe search) query is answered with. */
+struct dns_cname_spec {
+	const char		*target;	/* text name, trailing dot optional */
+	uint32_t		 cname_ttl;
+	const struct sg_addr	*addrs;		/* the target's addresses */
+	size_t			 naddrs;	/* AF_INET and AF_INET6, mixed */
+	uint32_t		 addr_ttl;
+};
+
+/*
+ * Builds the answer to a query for a rewritten name into out (cap bytes):
+ * a response with the query's id, opcode, RD bit and its one question as
+ * sent (case included), AA and RA set, RCODE NOERROR, and in the answer
+ * section a CNAME from the question's name to spec->target (TTL
+ * spec->cname_ttl), then, for qtype A, AAAA or ANY, the target's addresses
+ * of that family from spec->addrs (owned by the target, TTL
+ * spec->addr_ttl; ANY gets both families).  Any other qtype (HTTPS, MX,
+ * ...) gets the CNAME alone, and so does a family with no address: the
+ * client then asks for the target itself.  If the query carried EDNS the
+ * answer carries an OPT record (size 1232, DO clear).  The size limit is
+ * dns_build_block()'s; if the addresses would pass it they are all left
+ * out and the CNAME is sent alone; if even that would not fit, SG_ELIMIT.
+ * `query` must be a message dns_parse() accepted as `msg` with exactly one
+ * question, of class IN.  The target is checked: labels of 1..63 bytes, at
+ * most DNS_NAME_MAX bytes on the wire, not the root.
+ * Returns 0 and sets *outlen, or -EINVAL (bad arguments, a bad target,
+ * not one question), SG_EUNSUPP (class not IN), SG_EMALFORMED, SG_ETRUNC,
+ * SG_ELIMIT.  Allocates nothing; spec is only read.
+ */
+int	dns_build_cname(const uint8_t *query, size_t qlen,
+	    const struct dns_msg *msg, const struct dns_cname_spec *spec,
+	    uint8_t *out, size_t cap, size_t *outlen) SG_WUR;
+
 /*
  * "A", "AAAA", ... (a static string) or the number in decimal written into
  * buf, which needs 8 bytes.
