@@ -33,6 +33,7 @@ mkdir -p "$C/tls" && cp -n tests/fuzz/seeds/tls/* "$C/tls/" 2>/dev/null
 mkdir -p "$C/http" && cp -n tests/fuzz/seeds/http/* "$C/http/" 2>/dev/null
 mkdir -p "$C/quic" && cp -n tests/fuzz/seeds/quic/* "$C/quic/" 2>/dev/null
 mkdir -p "$C/schedule" && cp -n tests/fuzz/seeds/schedule/* "$C/schedule/" 2>/dev/null
+mkdir -p "$C/leases" && cp -n tests/fuzz/seeds/leases/* "$C/leases/" 2>/dev/null
 
 status=0
 for f in "$B"/fuzz_*; do
