@@ -36,6 +36,7 @@
 #include <libconfig.h>
 
 #include "config.h"
+#include "cursor.h"
 
 /* config/safegate.conf, NUL-terminated; see default_conf.S. */
 extern const char sg_default_conf[];
@@ -268,25 +269,12 @@ count_digits(const char *p)
 	return n;
 }
 
-/* The value of hex digit c, or -1. */
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static size_t
 count_xdigits(const char *p)
 {
 	size_t n = 0;
 
-	while (hex_value(p[n]) >= 0)
+	while (cursor_hex_value((uint8_t)p[n]) >= 0)
 		n++;
 	return n;
 }
@@ -299,7 +287,7 @@ exceeds(const char *p, size_t n, unsigned base, uint64_t lim)
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		d = (uint64_t)hex_value(p[i]);
+		d = (uint64_t)cursor_hex_value((uint8_t)p[i]);
 		if (v > (lim - d) / base)
 			return true;
 		v = v * base + d;

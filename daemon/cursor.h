@@ -208,4 +208,17 @@ cursor_line(struct cursor *c, size_t *len)
 	return (const char *)start;
 }
 
+/* The value of an ASCII hex digit, either case, or -1. */
+static inline int
+cursor_hex_value(uint8_t ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 #endif

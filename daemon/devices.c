@@ -375,18 +375,6 @@ field_is(const struct cursor *f, const char *word)
 	return cursor_left(f) == n && memcmp(cursor_here(f), word, n) == 0;
 }
 
-static int
-hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 is_digit(uint8_t c)
 {
@@ -430,7 +418,8 @@ parse_hexbytes(struct cursor f, uint8_t *out, size_t max)
 		digits = 0;
 		hi = 0;
 		while (cursor_left(&f) > 0 && cursor_peek_u8(&f) != ':') {
-			if ((lo = hexval(cursor_u8(&f))) < 0 || ++digits > 2)
+			lo = cursor_hex_value(cursor_u8(&f));
+			if (lo < 0 || ++digits > 2)
 				return -1;
 			hi = hi << 4 | lo;
 		}

@@ -575,18 +575,6 @@ give_name(struct reader *r, struct span s, bool allow, bool lenient)
 	return 0;
 }
 
-static int
-hex_value(uint8_t ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* "sha256:HEX" in a confidential list; t is the line's first token. */
 static int
 read_hash(struct reader *r, struct span t, struct cursor *line)
@@ -603,8 +591,8 @@ read_hash(struct reader *r, struct span t, struct cursor *line)
 	}
 	cursor_init(&c, t.p, t.len);
 	for (i = 0; i < LISTS_SHA256_LEN; i++) {
-		hi = hex_value(cursor_u8(&c));
-		lo = hex_value(cursor_u8(&c));
+		hi = cursor_hex_value(cursor_u8(&c));
+		lo = cursor_hex_value(cursor_u8(&c));
 		if (hi < 0 || lo < 0) {
 			report(r, "a sha256: entry needs exactly 64 hex "
 			    "digits");
