@@ -361,6 +361,7 @@ tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
 {
 	struct slot *s = t != NULL ? find(t, p) : NULL;
 	uint32_t off, seq = p->seq;
+	bool read = false;		/* read_stream() saw this piece alone */
 	int rc;
 
 	if (p->tcp_flags & (TCP_RST | TCP_FIN)) {
@@ -390,6 +391,7 @@ tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
 		/* The stream's first bytes (or, without a SYN seen, taken
 		 * as such): the name is often whole in this one segment. */
 		read_stream(p->payload, p->payload_len, out);
+		read = true;
 		if (out->status != FLOW_NEED_MORE) {
 			if (s != NULL) {
 				t->st.completed++;
@@ -425,6 +427,8 @@ tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
 		out->kind = FLOW_KIND_TLS;
 		return;
 	}
+	if (read && s->tcp->ready == p->payload_len)
+		return;		/* the same bytes, already read: more needed */
 	read_stream(s->tcp->buf, s->tcp->ready, out);
 	if (out->status == FLOW_NEED_MORE && s->tcp->ready == STREAM_MAX) {
 		out->status = FLOW_MALFORMED;
