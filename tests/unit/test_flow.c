@@ -7,44 +7,7 @@
 #include <string.h>
 
 #include "flow.h"
-
-/*
- * A TLS record holding a ClientHello for sni, padded (extension 21) to
- * about pad bytes more, as post-quantum key shares make real ones.
- */
-static size_t
-hello(uint8_t *b, const char *sni, size_t pad)
-{
-	size_t n = 0, ext, hs, rec, sn = strlen(sni), i;
-
-#define U8(v)	(b[n++] = (uint8_t)(v))
-#define U16(v)	(U8((v) >> 8), U8((v) & 0xff))
-	U8(0x16); U16(0x0301); rec = n; U16(0);
-	U8(1); hs = n; U8(0); U16(0);
-	U16(0x0303);
-	for (i = 0; i < 32; i++)
-		U8(i);				/* random */
-	U8(0);					/* session id */
-	U16(2); U16(0x1301);			/* cipher suites */
-	U8(1); U8(0);				/* compression */
-	ext = n; U16(0);
-	U16(0); U16(sn + 5); U16(sn + 3); U8(0); U16(sn);	/* SNI */
-	memcpy(b + n, sni, sn);
-	n += sn;
-	U16(21); U16(pad);			/* padding */
-	memset(b + n, 0, pad);
-	n += pad;
-	b[ext] = (uint8_t)((n - ext - 2) >> 8);
-	b[ext + 1] = (uint8_t)(n - ext - 2);
-	b[hs] = (uint8_t)((n - hs - 3) >> 16);
-	b[hs + 1] = (uint8_t)((n - hs - 3) >> 8);
-	b[hs + 2] = (uint8_t)(n - hs - 3);
-	b[rec] = (uint8_t)((n - rec - 2) >> 8);
-	b[rec + 1] = (uint8_t)(n - rec - 2);
-#undef U8
-#undef U16
-	return n;
-}
+#include "hello.h"
 
 static struct packet
 tcp(uint16_t sport, uint32_t seq, uint8_t flags, const uint8_t *data,
@@ -71,7 +34,7 @@ Test(flow, whole_hello_in_one_segment_needs_no_slot)
 	struct flow_result r;
 	struct flow_stats st;
 	uint8_t b[4096];
-	size_t n = hello(b, "WWW.Blocked.Test", 100);
+	size_t n = test_client_hello(b, "WWW.Blocked.Test", 100);
 	struct packet p = tcp(40000, 1001, TCP_ACK | 0x08, b, n);
 
 	flow_classify(t, &p, 0, &r);
@@ -90,7 +53,7 @@ Test(flow, split_hello_in_any_order_after_the_syn)
 	struct flow_result r;
 	struct flow_stats st;
 	uint8_t b[4096];
-	size_t n = hello(b, "split.test", 1800), cut = 1200;
+	size_t n = test_client_hello(b, "split.test", 1800), cut = 1200;
 	struct packet syn = tcp(40001, 5000, TCP_SYN, NULL, 0);
 	struct packet second = tcp(40001, 5001 + cut, TCP_ACK, b + cut,
 	    n - cut);
@@ -115,7 +78,7 @@ Test(flow, split_hello_without_the_syn)
 	struct flow_table *t = flow_table_new(4, 10);
 	struct flow_result r;
 	uint8_t b[4096];
-	size_t n = hello(b, "late.test", 1800), cut = 700;
+	size_t n = test_client_hello(b, "late.test", 1800), cut = 700;
 	struct packet first = tcp(40002, 77, TCP_ACK, b, cut);
 	struct packet second = tcp(40002, 77 + cut, TCP_ACK, b + cut,
 	    n - cut);
@@ -133,7 +96,7 @@ Test(flow, a_retransmission_with_other_bytes_is_refused)
 	struct flow_table *t = flow_table_new(4, 10);
 	struct flow_result r;
 	uint8_t b[4096], evil[4096];
-	size_t n = hello(b, "allowed.test", 1800), cut = 1000;
+	size_t n = test_client_hello(b, "allowed.test", 1800), cut = 1000;
 	struct packet syn = tcp(40003, 9, TCP_SYN, NULL, 0);
 	struct packet first = tcp(40003, 10, TCP_ACK, b, cut);
 	struct packet again;
@@ -156,7 +119,7 @@ Test(flow, the_table_is_bounded_and_expires)
 	struct flow_result r;
 	struct flow_stats st;
 	uint8_t b[4096];
-	size_t n = hello(b, "a.test", 1800);
+	size_t n = test_client_hello(b, "a.test", 1800);
 	struct packet p;
 	uint16_t port;
 
@@ -188,7 +151,8 @@ Test(flow, a_hello_longer_than_the_cap_is_refused)
 	struct flow_table *t = flow_table_new(2, 5);
 	struct flow_result r;
 	static uint8_t b[40000];
-	size_t n = hello(b, "big.test", 20000), off = 0, step = 1400;
+	size_t n = test_client_hello(b, "big.test", 20000), off = 0;
+	size_t step = 1400;
 	struct packet p;
 
 	do {
@@ -228,7 +192,7 @@ Test(flow, tcp_fast_open_data_on_the_syn)
 	struct flow_table *t = flow_table_new(2, 5);
 	struct flow_result r;
 	uint8_t b[4096];
-	size_t n = hello(b, "tfo.test", 50);
+	size_t n = test_client_hello(b, "tfo.test", 50);
 	struct packet p = tcp(9, 500, TCP_SYN, b, n);
 
 	flow_classify(t, &p, 0, &r);

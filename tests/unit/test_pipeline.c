@@ -9,6 +9,7 @@
 #include "config.h"
 #include "dns.h"
 #include "sgdb.h"
+#include "hello.h"
 #include "pipeline.h"
 #include "snapshot.h"
 
@@ -367,44 +368,6 @@ use_config(const char *extra)
 	cr_assert_not_null(snap, "%s", err);
 }
 
-/*
- * A TLS record holding a ClientHello, with an SNI for sni, or none when
- * sni is NULL.  Returns its length.
- */
-static size_t
-tls_hello(uint8_t *b, const char *sni)
-{
-	size_t n = 0, ext, hs, rec, sn = sni ? strlen(sni) : 0, i;
-
-#define U8(v)	(b[n++] = (uint8_t)(v))
-#define U16(v)	(U8((v) >> 8), U8((v) & 0xff))
-	U8(0x16); U16(0x0301); rec = n; U16(0);
-	U8(1); hs = n; U8(0); U16(0);
-	U16(0x0303);
-	for (i = 0; i < 32; i++)
-		U8(i);				/* random */
-	U8(0);					/* session id */
-	U16(2); U16(0x1301);			/* cipher suites */
-	U8(1); U8(0);				/* compression */
-	ext = n; U16(0);
-	if (sni != NULL) {
-		U16(0); U16(sn + 5); U16(sn + 3); U8(0); U16(sn);
-		memcpy(b + n, sni, sn);
-		n += sn;
-	}
-	U16(43); U16(3); U8(2); U16(0x0304);	/* supported_versions */
-	b[ext] = (uint8_t)((n - ext - 2) >> 8);
-	b[ext + 1] = (uint8_t)(n - ext - 2);
-	b[hs] = (uint8_t)((n - hs - 3) >> 16);
-	b[hs + 1] = (uint8_t)((n - hs - 3) >> 8);
-	b[hs + 2] = (uint8_t)(n - hs - 3);
-	b[rec] = (uint8_t)((n - rec - 2) >> 8);
-	b[rec + 1] = (uint8_t)(n - rec - 2);
-#undef U8
-#undef U16
-	return n;
-}
-
 /* An IPv4 TCP segment from 10.0.0.2 to 192.0.2.1:dport carrying data. */
 static size_t
 tcp_data(uint8_t *pkt, uint16_t dport, const void *data, size_t len)
@@ -454,11 +417,13 @@ Test(pipeline, extra_tcp_ports_are_judged_like_443)
 	cr_assert_eq(res.nout, 2);
 	cr_assert(res.decided && res.settled);
 	/* TLS or HTTP by content, whatever the port. */
-	n = tcp_data(pkt, 8080, hello, tls_hello(hello, "www.blocked.test"));
+	n = tcp_data(pkt, 8080, hello,
+	    test_client_hello(hello, "www.blocked.test", 0));
 	run(pkt, n);
 	cr_assert_eq(res.outcome, PL_DROP_BLOCKED_RESET);
 	cr_assert_eq(res.req.kind, REQ_TLS);
-	n = tcp_data(pkt, 8443, hello, tls_hello(hello, "allowed.test"));
+	n = tcp_data(pkt, 8443, hello,
+	    test_client_hello(hello, "allowed.test", 0));
 	run(pkt, n);
 	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
 	cr_assert(res.decided && res.settled);
@@ -507,7 +472,7 @@ Test(pipeline, no_sni_allow_and_block)
 	uint8_t pkt[PACKET_FORGE_MAX], hello[512];
 	size_t n;
 
-	n = tcp_data(pkt, 443, hello, tls_hello(hello, NULL));
+	n = tcp_data(pkt, 443, hello, test_client_hello(hello, NULL, 0));
 	run(pkt, n);
 	cr_assert_eq(res.outcome, PL_ACCEPT_NO_SNI);	/* "allow" */
 	cr_assert_not(res.drop);
@@ -533,7 +498,7 @@ Test(pipeline, no_sni_allow_and_block)
 	cr_assert_eq(res.outcome, PL_DROP_NO_SNI);
 	cr_assert_eq(res.req.kind, REQ_HTTP);
 	/* A name is still judged by the lists. */
-	n = tcp_data(pkt, 443, hello, tls_hello(hello, "allowed.test"));
+	n = tcp_data(pkt, 443, hello, test_client_hello(hello, "allowed.test", 0));
 	run(pkt, n);
 	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
 }
