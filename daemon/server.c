@@ -59,6 +59,7 @@ struct worker {
 	uint64_t		 events_written;
 	uint64_t		 event_errors;
 	uint64_t		 socket_errors;
+	uint64_t		 settled_again;
 };
 
 struct server {
@@ -249,6 +250,17 @@ on_packet(void *arg, const struct queue_packet *qp)
 	struct pipeline_meta meta;
 	uint64_t suppressed;
 
+	/*
+	 * A packet this daemon settled comes back only when the rules do not
+	 * save its mark on the connection (firewall.manage = false, with
+	 * rules of one's own): it gets the verdict its mark carries, never a
+	 * second settle, which would hand it back to the hook without end.
+	 */
+	if (qp->mark & QUEUE_MARK_DECIDED) {
+		inc(&w->settled_again);
+		return qp->mark & QUEUE_MARK_BLOCK ? QUEUE_DROP : QUEUE_ACCEPT;
+	}
+
 	/* The snapshot is taken with the batch's first packet, so a worker
 	 * waiting for packets never holds one. */
 	if (w->snap == NULL) {
@@ -360,7 +372,8 @@ fail:
 static void
 print_stats(struct server *srv, struct control_reply *r)
 {
-	uint64_t outcomes[PL_OUTCOME_COUNT] = { 0 }, inj = 0, evw = 0, evf = 0;
+	uint64_t outcomes[PL_OUTCOME_COUNT] = { 0 }, inj = 0, evw = 0, evf = 0,
+	    again = 0;
 	uint64_t se = 0;
 	struct queue_stats qs;
 	size_t i, k;
@@ -374,6 +387,7 @@ print_stats(struct server *srv, struct control_reply *r)
 		evw += get(&w->events_written);
 		evf += get(&w->event_errors);
 		se += get(&w->socket_errors);
+		again += get(&w->settled_again);
 	}
 	for (k = 0; k < PL_OUTCOME_COUNT; k++)
 		control_printf(r, "%s %" PRIu64 "\n", pipeline_outcome_name(k),
@@ -394,8 +408,8 @@ print_stats(struct server *srv, struct control_reply *r)
 	control_printf(r, "inject_errors %" PRIu64 "\n"
 	    "event_errors %" PRIu64 "\nsocket_errors %" PRIu64 "\n"
 	    "events_written %" PRIu64 "\nreloads %" PRIu64 "\n"
-	    "reload_failures %" PRIu64 "\n", inj, evf, se, evw,
-	    srv->reloads, srv->reload_failures);
+	    "reload_failures %" PRIu64 "\nsettled_again %" PRIu64 "\n", inj,
+	    evf, se, evw, srv->reloads, srv->reload_failures, again);
 }
 
 static void

@@ -174,4 +174,21 @@ safegated_stop
 check "the daemon stopped cleanly" test "$SG_STATUS" = 0
 check_out "its rules are gone" '^0$' rules_left
 check "no sanitizer report" no_sanitizer_report
+
+# --- rules of one's own, that do not save the mark ---------------------------
+# A settled packet comes back to the queue; it must get its verdict from its
+# mark, not be settled (and handed back to the hook) again and again.
+sed 's/manage = true/manage = false/' "$T/sg.conf" >"$T/own.conf"
+cp "$T/safegated.log" "$T/safegated-1.log"
+in_rtr iptables -I FORWARD -p tcp --dport 443 -j NFQUEUE --queue-num 11
+safegated_start "$T/own.conf" || { not_ok "safegated starts unmanaged"; exit 1; }
+check_out "own rules: an allowed name gets its page" 's_server' \
+	c -k --resolve allowed.test:443:10.78.0.2 https://allowed.test/
+check_out "own rules: the settled packet came back once and was passed" \
+	'^[1-9]' stat settled_again
+reset "own rules: a blocked name is still reset" \
+	c -k --resolve blocked.test:443:10.78.0.2 https://blocked.test/
+safegated_stop
+in_rtr iptables -D FORWARD -p tcp --dport 443 -j NFQUEUE --queue-num 11
+check "no sanitizer report" no_sanitizer_report
 finish
