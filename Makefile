@@ -189,6 +189,8 @@ SYSCONF	?= /etc
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/blocklists/seed \
+	    $(DESTDIR)$(DATADIR)/blocklists/services \
+	    $(DESTDIR)$(DATADIR)/examples \
 	    $(DESTDIR)$(SYSCONF)/safegate $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man8
 	install -m 0755 $(PROGS) $(DESTDIR)$(BINDIR)/
@@ -197,6 +199,13 @@ install: all
 	    $(DESTDIR)$(DATADIR)/blocklists/
 	install -m 0644 blocklists/seed/*.domains \
 	    $(DESTDIR)$(DATADIR)/blocklists/seed/
+	install -m 0644 blocklists/services/*.domains \
+	    blocklists/services/README.md \
+	    $(DESTDIR)$(DATADIR)/blocklists/services/
+	for f in config/examples/*.conf; do \
+	    { cat $$f; printf '\n# Set by make install: where the lists are.\n'; \
+	    printf 'lists_dir = "%s";\n' "$(DATADIR)/blocklists"; } \
+	    > $(DESTDIR)$(DATADIR)/examples/$${f##*/} || exit 1; done
 	sed 's|^lists_dir = .*|lists_dir = "$(DATADIR)/blocklists";|' \
 	    config/safegate.conf > $(DESTDIR)$(DATADIR)/safegate.conf.example
 	[ -e $(DESTDIR)$(SYSCONF)/safegate/safegate.conf ] || install -m 0640 \
@@ -227,7 +236,7 @@ DEPS := build-essential pkg-config libnetfilter-queue-dev libmnl-dev \
 	libldns-dev libconfig-dev libpcap-dev libssl-dev libcriterion-dev \
 	iptables nftables iproute2 procps dnsmasq-base ldnsutils \
 	bind9-dnsutils dnsperf xz-utils clang libclang-rt-14-dev libidn2-dev \
-	unbound curl valgrind python3 openssl libndpi-bin
+	unbound curl valgrind python3 openssl libndpi-bin tzdata
 
 deps:
 	@missing=$$(for p in $(DEPS); do \

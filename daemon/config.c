@@ -15,9 +15,12 @@
  *      what was expected.
  *   2. libconfig parses the text into its tree.
  *   3. The tree is checked against the schema in config.h, group by group,
- *      in the order of that schema, while a fresh struct config is filled
- *      in.  The first problem found is the one reported, as "FILE:LINE:
- *      what is wrong", with the line of the setting at fault.
+ *      in the order of that schema (profiles before the devices that name
+ *      them), while a fresh struct config is filled in.  The first
+ *      problem found is the one reported, as "FILE:LINE: what is wrong",
+ *      with the line of the setting at fault.  A service a profile names
+ *      becomes a category after the lists' own, with a lists entry of its
+ *      own marked implicit (see service_category()).
  *
  * Files are read into memory by this module (at most CONFIG_MAX_SIZE
  * bytes), so files and strings go through one path and libconfig never
@@ -37,6 +40,7 @@
 
 #include "config.h"
 #include "cursor.h"
+#include "lists.h"
 
 /* config/safegate.conf, NUL-terminated; see default_conf.S. */
 extern const char sg_default_conf[];
@@ -46,6 +50,10 @@ extern const char sg_default_conf[];
 #define CONFIG_DEF_FEEDS	"feeds.conf"	/* under lists_dir */
 #define CONFIG_DEF_EVENTS	"/var/log/safegate/events.jsonl"
 #define CONFIG_DEF_SOCKET	"/run/safegate/control.sock"
+#define CONFIG_DEF_STATE	"/var/lib/safegate/state"
+#define CONFIG_DEF_LEASES	"/var/lib/misc/dnsmasq.leases"
+#define CONFIG_DEF_RESOLVER	"\x7f\0\0\x01"	/* 127.0.0.1 */
+#define CONFIG_DEF_DNS_PORT	53
 #define CONFIG_DEF_MAX_LEN	4096
 #define CONFIG_DEF_TTL		300
 #define CONFIG_MAX_LEN		1048576	/* queue.max_len */
@@ -62,19 +70,46 @@ static const char *const no_sni_names[] = { "allow", "block", NULL };
 
 /* The keys each group may hold, in the order config_print() writes them. */
 static const char *const root_keys[] = { "queue", "firewall", "dns",
-    "connections", "lists_dir", "lists_db", "feeds", "lists", "block", "log",
-    "control", NULL };
+    "connections", "lists_dir", "lists_db", "feeds", "lists", "block",
+    "dhcp_leases", "devices", "default_profile", "profiles", "always_allow",
+    "log", "control", NULL };
 static const char *const queue_keys[] = { "numbers", "fail_open", "max_len",
     NULL };
 static const char *const firewall_keys[] = { "manage", "backend", NULL };
 static const char *const dns_keys[] = { "block_response", "ttl", "block_page",
-    NULL };
+    "resolver", NULL };
 static const char *const connections_keys[] = { "ports", "quic", "no_sni",
     NULL };
 static const char *const list_keys[] = { "category", "confidential", "files",
     "feeds", NULL };
+static const char *const device_keys[] = { "name", "mac", "ip", "cidr",
+    "profile", NULL };
+static const char *const profile_keys[] = { "block", "services", "allow",
+    "deny", "schedules", "safe_search", "bypass", "fail", NULL };
+static const char *const schedule_keys[] = { "when", "block", "services",
+    NULL };
+static const char *const safe_search_keys[] = { "google", "bing",
+    "duckduckgo", "brave", "ecosia", "youtube", NULL };
+static const char *const bypass_keys[] = { "doh", "dot", "vpn", "ech",
+    "outside_dns", NULL };
 static const char *const log_keys[] = { "events", "level", NULL };
-static const char *const control_keys[] = { "socket", NULL };
+static const char *const control_keys[] = { "socket", "state", NULL };
+
+/* Indexed by enum safesearch_youtube. */
+static const char *const youtube_names[] = { "off", "moderate", "strict",
+    NULL };
+/* Indexed by enum outside_dns. */
+static const char *const outside_dns_names[] = { "allow", "redirect", "block",
+    NULL };
+/* Indexed by !fail_open. */
+static const char *const fail_names[] = { "open", "closed", NULL };
+
+/* blocklists/services/NAME.domains, sorted (test_config.c checks both). */
+const char *const config_services[] = { "discord", "fortnite", "instagram",
+    "minecraft", "roblox", "snapchat", "telegram", "tiktok", "twitch",
+    "whatsapp", "youtube" };
+const size_t config_nservices = sizeof(config_services) /
+    sizeof(*config_services);
 
 /* One load: where messages go and what they name. */
 struct cfg_ctx {
@@ -82,6 +117,8 @@ struct cfg_ctx {
 	char		*err;
 	size_t		 errlen;
 	struct config	*cfg;
+	size_t		 nexplicit;	/* categories `lists` defines: ids
+					   below it; services' come after */
 };
 
 /* ------------------------------------------------------------ messages */
@@ -824,17 +861,24 @@ check_keys(struct cfg_ctx *ctx, const config_setting_t *g, const char *prefix,
 
 /*
  * The member `key` of group g, which must be a group itself; *out is NULL
- * when it is absent.
+ * when it is absent.  path, when not NULL, is g's ("profiles.child").
  */
+static int
+get_group_in(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
+    const char *key, config_setting_t **out)
+{
+	*out = config_setting_get_member(g, key);
+	if (*out != NULL && !config_setting_is_group(*out))
+		return cfg_err(ctx, *out, "%s%s%s must be a group: %s = "
+		    "{ ... };", path ? path : "", path ? "." : "", key, key);
+	return 0;
+}
+
 static int
 get_group(struct cfg_ctx *ctx, const config_setting_t *g, const char *key,
     config_setting_t **out)
 {
-	*out = config_setting_get_member(g, key);
-	if (*out != NULL && !config_setting_is_group(*out))
-		return cfg_err(ctx, *out, "%s must be a group: %s = { ... };",
-		    key, key);
-	return 0;
+	return get_group_in(ctx, g, NULL, key, out);
 }
 
 /* A boolean member; *out keeps its default when the key is absent. */
@@ -928,8 +972,9 @@ get_enum(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
 		used += (size_t)snprintf(choices + used, sizeof(choices) - used,
 		    "%s\"%s\"", i == 0 ? "" : names[i + 1] == NULL ? " or " :
 		    ", ", names[i]);
-	return cfg_err(ctx, *where, "%s.%s must be %s, not \"%s\"", path, key,
-	    choices, msg_str(v, buf, sizeof(buf)));
+	return cfg_err(ctx, *where, "%s%s%s must be %s, not \"%s\"",
+	    path ? path : "", path ? "." : "", key, choices,
+	    msg_str(v, buf, sizeof(buf)));
 }
 
 /* A copy of s in *dst, freeing what was there. */
@@ -1066,6 +1111,58 @@ load_block_page(struct cfg_ctx *ctx, const config_setting_t *g)
 	return 0;
 }
 
+/*
+ * "IP" or "IP#PORT" into *a and *port (53 without a port).  Returns 0, or
+ * -1 with *why saying what is wrong.
+ */
+static int
+parse_resolver(const char *s, struct sg_addr *a, uint16_t *port,
+    const char **why)
+{
+	char host[ADDR_STRLEN + 1];
+	const char *hash = strchr(s, '#'), *p;
+	size_t len = hash != NULL ? (size_t)(hash - s) : strlen(s);
+	unsigned long v = 0;
+
+	*why = "is not an IPv4 or IPv6 address, or one and a port like "
+	    "\"127.0.0.1#5353\"";
+	if (len == 0 || len >= sizeof(host))
+		return -1;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (addr_parse(a, host) != 0)
+		return -1;
+	*port = CONFIG_DEF_DNS_PORT;
+	if (hash == NULL)
+		return 0;
+	*why = "has a port that is not 1..65535";
+	for (p = hash + 1; *p >= '0' && *p <= '9' && v <= 65535; p++)
+		v = v * 10 + (unsigned long)(*p - '0');
+	if (p == hash + 1 || *p != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* dns.resolver: the router's resolver, "IP" or "IP#PORT". */
+static int
+load_resolver(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL;
+	const char *s = NULL, *why;
+	char buf[80];
+	int rc;
+
+	if ((rc = get_string(ctx, g, "dns", "resolver", &s, &where)) != 0 ||
+	    s == NULL)
+		return rc;
+	if (parse_resolver(s, &cfg->resolver, &cfg->resolver_port, &why) != 0)
+		return cfg_err(ctx, where, "dns.resolver: \"%s\" %s",
+		    msg_str(s, buf, sizeof(buf)), why);
+	return 0;
+}
+
 static int
 load_dns(struct cfg_ctx *ctx, const config_setting_t *root)
 {
@@ -1093,7 +1190,7 @@ load_dns(struct cfg_ctx *ctx, const config_setting_t *root)
 		return cfg_err(ctx, where, "dns.block_response \"address\" "
 		    "needs the block page's address in dns.block_page, like "
 		    "[ \"192.0.2.1\" ]");
-	return 0;
+	return load_resolver(ctx, g);
 }
 
 /* connections.ports: TCP ports judged like 80 and 443, each once. */
@@ -1409,17 +1506,20 @@ load_lists(struct cfg_ctx *ctx, const config_setting_t *root)
 	return 0;
 }
 
-/* The categories lists define, for a message: "adult, gambling". */
+/*
+ * n names for a message: "adult, gambling", cut with ", ..." when they do
+ * not fit.
+ */
 static const char *
-category_names(const struct config *cfg, char *buf, size_t len)
+join_names(const char *const *names, size_t count, char *buf, size_t len)
 {
 	size_t i, used = 0;
 	int n;
 
 	buf[0] = '\0';
-	for (i = 0; i < cfg->ncategories; i++) {
+	for (i = 0; i < count; i++) {
 		n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "",
-		    cfg->categories[i]);
+		    names[i]);
 		if (n < 0 || (size_t)n + 5 >= len - used) {
 			snprintf(buf + used, len - used, ", ...");
 			break;
@@ -1427,6 +1527,38 @@ category_names(const struct config *cfg, char *buf, size_t len)
 		used += (size_t)n;
 	}
 	return buf;
+}
+
+/* The categories lists define, for a message: "adult, gambling". */
+static const char *
+category_names(const struct config *cfg, size_t count, char *buf, size_t len)
+{
+	return join_names((const char *const *)cfg->categories, count, buf,
+	    len);
+}
+
+/*
+ * A confidential category blocks everyone, whatever the profile: it must
+ * be in the top-level block, so that no profile can leave it out.
+ */
+static int
+check_confidential_blocked(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	const struct config *cfg = ctx->cfg;
+	const config_setting_t *lists = config_setting_get_member(root,
+	    "lists");
+	uint64_t open = cfg->confidential_mask & ~cfg->block_mask;
+	size_t i;
+
+	if (open == 0)
+		return 0;
+	for (i = 0; i < cfg->nlists; i++)
+		if (open & (UINT64_C(1) << cfg->lists[i].category_id))
+			break;
+	return cfg_err(ctx, config_setting_get_elem(lists, (unsigned)i),
+	    "lists entry %zu (%s) is confidential, so \"%s\" must be in "
+	    "block: a confidential category blocks everyone", i + 1,
+	    cfg->lists[i].category, cfg->lists[i].category);
 }
 
 static int
@@ -1439,7 +1571,7 @@ load_block(struct cfg_ctx *ctx, const config_setting_t *root)
 	int i, n, id;
 
 	if ((list = config_setting_get_member(root, "block")) == NULL)
-		return 0;
+		return check_confidential_blocked(ctx, root);
 	if (!is_sequence(list))
 		return cfg_err(ctx, list, "block must be a list of categories, "
 		    "like [ \"adult\", \"gambling\" ]");
@@ -1455,12 +1587,862 @@ load_block(struct cfg_ctx *ctx, const config_setting_t *root)
 			    "(%s%s)", msg_str(s, buf, sizeof(buf)),
 			    cfg->ncategories ? "lists define: " :
 			    "no lists are defined",
-			    category_names(cfg, names, sizeof(names)));
+			    category_names(cfg, cfg->ncategories, names,
+			    sizeof(names)));
 		if (cfg->block_mask & (UINT64_C(1) << id))
 			return cfg_err(ctx, e, "block: '%s' is named twice",
 			    s);
 		cfg->block_mask |= UINT64_C(1) << id;
 	}
+	return check_confidential_blocked(ctx, root);
+}
+
+/* ------------------------------------------------- profiles and devices */
+
+/*
+ * A profile or schedule name: 1..CONFIG_NAME_MAX of [A-Za-z0-9_-].  They
+ * are libconfig setting names, which may also hold '*'; safegatectl and
+ * the event log show them, so they keep to plain words.
+ */
+static bool
+valid_group_name(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (!(is_alpha(s[n]) || (s[n] >= '0' && s[n] <= '9') ||
+		    s[n] == '_' || s[n] == '-'))
+			return false;
+	return n >= 1 && n <= CONFIG_NAME_MAX;
+}
+
+/* A device name: 1..DEVICES_NAME_MAX of [A-Za-z0-9._-]. */
+static bool
+valid_device_name(const char *s)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (!(is_alpha(s[n]) || (s[n] >= '0' && s[n] <= '9') ||
+		    s[n] == '.' || s[n] == '_' || s[n] == '-'))
+			return false;
+	return n >= 1 && n <= DEVICES_NAME_MAX;
+}
+
+static bool
+is_service(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < config_nservices; i++)
+		if (strcmp(config_services[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The id of a category that `lists` defines (not a service's), or -1. */
+static int
+explicit_category(const struct cfg_ctx *ctx, const char *name)
+{
+	int id = config_category_id(ctx->cfg, name);
+
+	return id >= 0 && (size_t)id < ctx->nexplicit ? id : -1;
+}
+
+/*
+ * The category of service svc, named at `where`: the one `lists` defines
+ * under that name if there is one, else a new implicit lists entry that
+ * reads services/SVC.domains under lists_dir.
+ */
+static int
+service_category(struct cfg_ctx *ctx, const config_setting_t *where,
+    const char *svc, unsigned *id)
+{
+	struct config *cfg = ctx->cfg;
+	struct config_list *l;
+	char file[CONFIG_NAME_MAX + 32];
+	int c, rc;
+
+	if ((c = config_category_id(cfg, svc)) >= 0) {
+		*id = (unsigned)c;
+		return 0;
+	}
+	if (cfg->ncategories == SGDB_MAX_CATEGORIES)
+		return cfg_err(ctx, where, "service '%s' is one category too "
+		    "many; at most %d categories, the lists' and the services' "
+		    "together", svc, SGDB_MAX_CATEGORIES);
+	if ((l = reallocarray(cfg->lists, cfg->nlists + 1, sizeof(*l))) ==
+	    NULL)
+		return cfg_nomem(ctx);
+	cfg->lists = l;
+	l = &cfg->lists[cfg->nlists++];
+	memset(l, 0, sizeof(*l));
+	l->implicit = true;
+	l->line = (int)config_line(where);
+	if ((rc = set_string(ctx, &l->category, svc)) != 0)
+		return rc;
+	if ((l->files = calloc(1, sizeof(*l->files))) == NULL)
+		return cfg_nomem(ctx);
+	l->nfiles = 1;
+	snprintf(file, sizeof(file), "services/%s.domains", svc);
+	if ((rc = set_string(ctx, &l->files[0], file)) != 0 ||
+	    (rc = set_string(ctx, &cfg->categories[cfg->ncategories], svc)) !=
+	    0)
+		return rc;
+	l->category_id = (unsigned)cfg->ncategories++;
+	*id = l->category_id;
+	return 0;
+}
+
+/*
+ * The list s of categories that `lists` defines or, if services, of
+ * services (their categories made as needed), each once, into *mask.
+ * what names s in messages ("profiles.child.block").
+ */
+static int
+load_category_list(struct cfg_ctx *ctx, const config_setting_t *s,
+    const char *what, bool services, uint64_t *mask)
+{
+	const config_setting_t *e;
+	char names[256], buf[80];
+	const char *name;
+	unsigned id = 0;
+	int i, n, c, rc;
+
+	if (!is_sequence(s))
+		return cfg_err(ctx, s, services ? "%s must be a list of "
+		    "services, like [ \"tiktok\", \"roblox\" ]" : "%s must be "
+		    "a list of categories, like [ \"adult\", \"gambling\" ]",
+		    what);
+	n = config_setting_length(s);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return cfg_err(ctx, e, "%s must be a list of strings",
+			    what);
+		name = config_setting_get_string(e);
+		if (services) {
+			if (!is_service(name))
+				return cfg_err(ctx, e, "%s: unknown service "
+				    "'%s' (services: %s)", what,
+				    msg_str(name, buf, sizeof(buf)),
+				    join_names(config_services,
+				    config_nservices, names, sizeof(names)));
+			if ((rc = service_category(ctx, e, name, &id)) != 0)
+				return rc;
+		} else {
+			if ((c = explicit_category(ctx, name)) < 0 &&
+			    is_service(name))
+				return cfg_err(ctx, e, "%s: '%s' is a service, "
+				    "not a category lists define; name it in "
+				    "services", what, name);
+			if (c < 0)
+				return cfg_err(ctx, e, "%s: unknown category "
+				    "'%s' (%s%s)", what,
+				    msg_str(name, buf, sizeof(buf)),
+				    ctx->nexplicit ? "lists define: " :
+				    "no lists are defined",
+				    category_names(ctx->cfg, ctx->nexplicit,
+				    names, sizeof(names)));
+			id = (unsigned)c;
+		}
+		if (*mask & (UINT64_C(1) << id))
+			return cfg_err(ctx, e, "%s: '%s' is named twice", what,
+			    name);
+		*mask |= UINT64_C(1) << id;
+	}
+	return 0;
+}
+
+struct name_ref {
+	const char	*name;
+	size_t		 i;
+};
+
+static int
+name_ref_cmp(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/*
+ * The list s of names (allow, deny, always_allow) into *out and *nout:
+ * normalised as the names of list files are, a "*." prefix dropped (a
+ * name covers its subdomains anyway), each once, at most
+ * CONFIG_MAX_NAMES.  Duplicates are found by sorting, so that 4096 names
+ * cost no 8 million comparisons.
+ */
+static int
+load_names(struct cfg_ctx *ctx, const config_setting_t *s, const char *what,
+    char ***out, size_t *nout)
+{
+	const config_setting_t *e;
+	struct name_ref *refs;
+	char norm[DNS_TEXT_MAX + 1], buf[80];
+	const char *name, *why = NULL;
+	size_t k, dup, first = 0;
+	int i, n, len, rc;
+
+	if (!is_sequence(s))
+		return cfg_err(ctx, s, "%s must be a list of names, like "
+		    "[ \"example.org\" ]", what);
+	n = config_setting_length(s);
+	if (n > CONFIG_MAX_NAMES)
+		return cfg_err(ctx, s, "%s names %d names; at most %d", what, n,
+		    CONFIG_MAX_NAMES);
+	if (n == 0)
+		return 0;
+	if ((*out = calloc((size_t)n, sizeof(**out))) == NULL)
+		return cfg_nomem(ctx);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return cfg_err(ctx, e, "%s must be a list of strings",
+			    what);
+		name = config_setting_get_string(e);
+		if (strncmp(name, "*.", 2) == 0)
+			name += 2;
+		len = lists_normalize(name, strlen(name), norm, &why);
+		if (len == -ENOMEM)
+			return cfg_nomem(ctx);
+		if (len < 0)
+			return cfg_err(ctx, e, "%s: \"%s\" is not a valid "
+			    "name: %s", what,
+			    msg_str(config_setting_get_string(e), buf,
+			    sizeof(buf)), why);
+		if ((rc = set_string(ctx, &(*out)[*nout], norm)) != 0)
+			return rc;
+		(*nout)++;
+	}
+	if ((refs = calloc((size_t)n, sizeof(*refs))) == NULL)
+		return cfg_nomem(ctx);
+	for (k = 0; k < (size_t)n; k++) {
+		refs[k].name = (*out)[k];
+		refs[k].i = k;
+	}
+	qsort(refs, (size_t)n, sizeof(*refs), name_ref_cmp);
+	/* The earliest second mention, and the first of its name. */
+	dup = (size_t)n;
+	for (k = 1; k < (size_t)n; k++)
+		if (strcmp(refs[k - 1].name, refs[k].name) == 0 &&
+		    refs[k].i < dup) {
+			dup = refs[k].i;
+			first = refs[k - 1].i;
+		}
+	free(refs);
+	if (dup < (size_t)n)
+		return cfg_err(ctx, config_setting_get_elem(s, (unsigned)dup),
+		    "%s: \"%s\" is named twice, first on line %u", what,
+		    (*out)[dup], config_line(config_setting_get_elem(s,
+		    (unsigned)first)));
+	return 0;
+}
+
+/* One schedule, g, of the profile whose schedules are at path. */
+static int
+load_schedule(struct cfg_ctx *ctx, const config_setting_t *g,
+    const char *spath, struct config_schedule *sc)
+{
+	const config_setting_t *when, *b, *svc;
+	struct schedule_error serr;
+	char path[128], what[160], buf[80];
+	const char *text, *name = config_setting_name(g);
+	int rc;
+
+	if (!valid_group_name(name))
+		return cfg_err(ctx, g, "%s: '%s' is not a valid schedule name "
+		    "(1 to %d of A-Z, a-z, 0-9, _ and -)", spath,
+		    msg_str(name, buf, sizeof(buf)), CONFIG_NAME_MAX);
+	snprintf(path, sizeof(path), "%s.%s", spath, name);
+	if (!config_setting_is_group(g))
+		return cfg_err(ctx, g, "%s must be a group: %s = { when = "
+		    "\"...\"; block = \"all\"; };", path, name);
+	snprintf(what, sizeof(what), "%s.", path);
+	if ((rc = check_keys(ctx, g, what, "", schedule_keys)) != 0)
+		return rc;
+	if ((rc = set_string(ctx, &sc->name, name)) != 0)
+		return rc;
+	sc->line = (int)config_setting_source_line(g);
+
+	if ((when = config_setting_get_member(g, "when")) == NULL)
+		return cfg_err(ctx, g, "%s has no when, like when = \"Sun-Thu "
+		    "21:00-07:00\";", path);
+	if (config_setting_type(when) != CONFIG_TYPE_STRING)
+		return cfg_err(ctx, when, "%s.when must be a string, like "
+		    "\"Sun-Thu 21:00-07:00\"", path);
+	text = config_setting_get_string(when);
+	if (schedule_parse(&sc->when, text, strlen(text), &serr) != 0)
+		return cfg_err(ctx, when, "%s: \"%s\" at column %zu: %s", name,
+		    msg_str(text, buf, sizeof(buf)), serr.column, serr.reason);
+
+	snprintf(what, sizeof(what), "%s.block", path);
+	if ((b = config_setting_get_member(g, "block")) == NULL)
+		;
+	else if (config_setting_type(b) == CONFIG_TYPE_STRING) {
+		if (strcmp(config_setting_get_string(b), "all") != 0)
+			return cfg_err(ctx, b, "%s must be \"all\" or a list "
+			    "of categories, not \"%s\"", what,
+			    msg_str(config_setting_get_string(b), buf,
+			    sizeof(buf)));
+		sc->all = true;
+	} else if (!is_sequence(b))
+		return cfg_err(ctx, b, "%s must be \"all\" or a list of "
+		    "categories, like [ \"games\" ]", what);
+	else if ((rc = load_category_list(ctx, b, what, false,
+	    &sc->block_mask)) != 0)
+		return rc;
+
+	if ((svc = config_setting_get_member(g, "services")) != NULL) {
+		if (sc->all)
+			return cfg_err(ctx, svc, "%s: block = \"all\" blocks "
+			    "every service already; leave services out", path);
+		snprintf(what, sizeof(what), "%s.services", path);
+		if ((rc = load_category_list(ctx, svc, what, true,
+		    &sc->service_mask)) != 0)
+			return rc;
+	}
+	if (!sc->all && sc->block_mask == 0 && sc->service_mask == 0)
+		return cfg_err(ctx, g, "%s blocks nothing: give it block = "
+		    "\"all\", categories in block, or services in services",
+		    path);
+	return 0;
+}
+
+static int
+load_schedules(struct cfg_ctx *ctx, const config_setting_t *g,
+    const char *path, struct config_profile *p)
+{
+	config_setting_t *sub;
+	char spath[96], buf[80];
+	int i, n, rc;
+
+	if ((rc = get_group_in(ctx, g, path, "schedules", &sub)) != 0 ||
+	    sub == NULL)
+		return rc;
+	snprintf(spath, sizeof(spath), "%s.schedules", path);
+	if ((n = config_setting_length(sub)) > CONFIG_MAX_SCHEDULES)
+		return cfg_err(ctx, config_setting_get_elem(sub,
+		    CONFIG_MAX_SCHEDULES), "%s: '%s' is one schedule too many; "
+		    "at most %d a profile", spath,
+		    msg_str(config_setting_name(config_setting_get_elem(sub,
+		    CONFIG_MAX_SCHEDULES)), buf, sizeof(buf)),
+		    CONFIG_MAX_SCHEDULES);
+	if (n == 0)
+		return 0;
+	if ((p->schedules = calloc((size_t)n, sizeof(*p->schedules))) == NULL)
+		return cfg_nomem(ctx);
+	for (i = 0; i < n; i++) {
+		p->nschedules++;
+		if ((rc = load_schedule(ctx, config_setting_get_elem(sub,
+		    (unsigned)i), spath, &p->schedules[i])) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+load_safe_search(struct cfg_ctx *ctx, const config_setting_t *g,
+    const char *path, struct safesearch_config *ss)
+{
+	const config_setting_t *where = NULL;
+	config_setting_t *sub;
+	char what[96], prefix[sizeof(what) + 1];
+	int rc, yt = (int)ss->youtube;
+
+	if ((rc = get_group_in(ctx, g, path, "safe_search", &sub)) != 0 ||
+	    sub == NULL)
+		return rc;
+	snprintf(what, sizeof(what), "%s.safe_search", path);
+	snprintf(prefix, sizeof(prefix), "%s.", what);
+	if ((rc = check_keys(ctx, sub, prefix, "", safe_search_keys)) != 0 ||
+	    (rc = get_bool(ctx, sub, what, "google", &ss->google)) != 0 ||
+	    (rc = get_bool(ctx, sub, what, "bing", &ss->bing)) != 0 ||
+	    (rc = get_bool(ctx, sub, what, "duckduckgo", &ss->duckduckgo)) !=
+	    0 ||
+	    (rc = get_bool(ctx, sub, what, "brave", &ss->brave)) != 0 ||
+	    (rc = get_bool(ctx, sub, what, "ecosia", &ss->ecosia)) != 0 ||
+	    (rc = get_enum(ctx, sub, what, "youtube", youtube_names, &yt,
+	    &where)) != 0)
+		return rc;
+	ss->youtube = (enum safesearch_youtube)yt;
+	return 0;
+}
+
+static int
+load_bypass(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
+    struct config_profile *p)
+{
+	const config_setting_t *where = NULL;
+	config_setting_t *sub;
+	char what[96], prefix[sizeof(what) + 1];
+	int rc, od = (int)p->outside_dns;
+
+	if ((rc = get_group_in(ctx, g, path, "bypass", &sub)) != 0 ||
+	    sub == NULL)
+		return rc;
+	snprintf(what, sizeof(what), "%s.bypass", path);
+	snprintf(prefix, sizeof(prefix), "%s.", what);
+	if ((rc = check_keys(ctx, sub, prefix, "", bypass_keys)) != 0 ||
+	    (rc = get_bool(ctx, sub, what, "doh", &p->bypass_doh)) != 0 ||
+	    (rc = get_bool(ctx, sub, what, "dot", &p->bypass_dot)) != 0 ||
+	    (rc = get_bool(ctx, sub, what, "vpn", &p->bypass_vpn)) != 0 ||
+	    (rc = get_bool(ctx, sub, what, "ech", &p->bypass_ech)) != 0 ||
+	    (rc = get_enum(ctx, sub, what, "outside_dns", outside_dns_names,
+	    &od, &where)) != 0)
+		return rc;
+	p->outside_dns = (enum outside_dns)od;
+	/* The policy adds these categories: they must exist. */
+	if (p->bypass_doh && explicit_category(ctx, "doh") < 0)
+		return cfg_err(ctx, config_setting_get_member(sub, "doh"),
+		    "%s.doh needs the category \"doh\" in lists: it blocks the "
+		    "categories \"doh\" and \"bypass\"", what);
+	if (p->bypass_doh && explicit_category(ctx, "bypass") < 0)
+		return cfg_err(ctx, config_setting_get_member(sub, "doh"),
+		    "%s.doh needs the category \"bypass\" in lists: it blocks "
+		    "the categories \"doh\" and \"bypass\"", what);
+	if (p->bypass_vpn && explicit_category(ctx, "vpn-proxy") < 0)
+		return cfg_err(ctx, config_setting_get_member(sub, "vpn"),
+		    "%s.vpn needs the category \"vpn-proxy\" in lists: it "
+		    "blocks that category", what);
+	return 0;
+}
+
+/* Profile g (a member of `profiles`) into p. */
+static int
+load_profile(struct cfg_ctx *ctx, const config_setting_t *g,
+    struct config_profile *p)
+{
+	const config_setting_t *sub, *where = NULL;
+	char path[64], what[96], buf[80];
+	const char *name = config_setting_name(g);
+	int rc, fail;
+
+	if (!valid_group_name(name))
+		return cfg_err(ctx, g, "profiles: '%s' is not a valid profile "
+		    "name (1 to %d of A-Z, a-z, 0-9, _ and -)",
+		    msg_str(name, buf, sizeof(buf)), CONFIG_NAME_MAX);
+	snprintf(path, sizeof(path), "profiles.%s", name);
+	if (!config_setting_is_group(g))
+		return cfg_err(ctx, g, "%s must be a group: %s = { block = "
+		    "[ ... ]; ... };", path, name);
+	snprintf(what, sizeof(what), "%s.", path);
+	if ((rc = check_keys(ctx, g, what, "", profile_keys)) != 0)
+		return rc;
+	if ((rc = set_string(ctx, &p->name, name)) != 0)
+		return rc;
+	p->line = (int)config_setting_source_line(g);
+	p->fail_open = ctx->cfg->fail_open;
+
+	if ((sub = config_setting_get_member(g, "block")) != NULL) {
+		snprintf(what, sizeof(what), "%s.block", path);
+		if ((rc = load_category_list(ctx, sub, what, false,
+		    &p->block_mask)) != 0)
+			return rc;
+	}
+	if ((sub = config_setting_get_member(g, "services")) != NULL) {
+		snprintf(what, sizeof(what), "%s.services", path);
+		if ((rc = load_category_list(ctx, sub, what, true,
+		    &p->service_mask)) != 0)
+			return rc;
+	}
+	if ((sub = config_setting_get_member(g, "allow")) != NULL) {
+		snprintf(what, sizeof(what), "%s.allow", path);
+		if ((rc = load_names(ctx, sub, what, &p->allow, &p->nallow)) !=
+		    0)
+			return rc;
+	}
+	if ((sub = config_setting_get_member(g, "deny")) != NULL) {
+		snprintf(what, sizeof(what), "%s.deny", path);
+		if ((rc = load_names(ctx, sub, what, &p->deny, &p->ndeny)) != 0)
+			return rc;
+	}
+	if ((rc = load_schedules(ctx, g, path, p)) != 0 ||
+	    (rc = load_safe_search(ctx, g, path, &p->safe_search)) != 0 ||
+	    (rc = load_bypass(ctx, g, path, p)) != 0)
+		return rc;
+	fail = !p->fail_open;
+	if ((rc = get_enum(ctx, g, path, "fail", fail_names, &fail,
+	    &where)) != 0)
+		return rc;
+	p->fail_open = fail == 0;
+	return 0;
+}
+
+/* The profiles' names, for a message: "child, teen". */
+static const char *
+profile_names(const struct config *cfg, char *buf, size_t len)
+{
+	const char *names[CONFIG_MAX_PROFILES];
+	size_t i;
+
+	for (i = 0; i < cfg->nprofiles && i < CONFIG_MAX_PROFILES; i++)
+		names[i] = cfg->profiles[i].name;
+	return join_names(names, i, buf, len);
+}
+
+/*
+ * profiles and default_profile.  Without `profiles` there is one implicit
+ * profile, "default", that adds nothing to the top-level block.
+ */
+static int
+load_profiles(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL;
+	config_setting_t *g;
+	const char *def = NULL;
+	char names[256], buf[80];
+	int i, n, id, rc;
+
+	if ((rc = get_group(ctx, root, "profiles", &g)) != 0)
+		return rc;
+	if (g == NULL) {
+		if ((cfg->profiles = calloc(1, sizeof(*cfg->profiles))) ==
+		    NULL)
+			return cfg_nomem(ctx);
+		cfg->nprofiles = 1;
+		cfg->profiles_implicit = true;
+		cfg->profiles[0].fail_open = cfg->fail_open;
+		if ((rc = set_string(ctx, &cfg->profiles[0].name,
+		    CONFIG_DEFAULT_PROFILE)) != 0)
+			return rc;
+	} else {
+		if ((n = config_setting_length(g)) == 0)
+			return cfg_err(ctx, g, "profiles must define at least "
+			    "one profile, like profiles = { default = { block "
+			    "= [ \"adult\" ]; }; };");
+		if (n > CONFIG_MAX_PROFILES)
+			return cfg_err(ctx, config_setting_get_elem(g,
+			    CONFIG_MAX_PROFILES), "profiles: '%s' is one "
+			    "profile too many; at most %d",
+			    msg_str(config_setting_name(config_setting_get_elem(
+			    g, CONFIG_MAX_PROFILES)), buf, sizeof(buf)),
+			    CONFIG_MAX_PROFILES);
+		if ((cfg->profiles = calloc((size_t)n,
+		    sizeof(*cfg->profiles))) == NULL)
+			return cfg_nomem(ctx);
+		for (i = 0; i < n; i++) {
+			cfg->nprofiles++;
+			if ((rc = load_profile(ctx, config_setting_get_elem(g,
+			    (unsigned)i), &cfg->profiles[i])) != 0)
+				return rc;
+		}
+	}
+
+	if ((rc = get_string(ctx, root, NULL, "default_profile", &def,
+	    &where)) != 0)
+		return rc;
+	if ((id = config_profile_id(cfg, def != NULL ? def :
+	    CONFIG_DEFAULT_PROFILE)) >= 0) {
+		cfg->default_profile = (unsigned)id;
+		return 0;
+	}
+	if (def == NULL)
+		return cfg_err(ctx, g, "profiles has no profile \""
+		    CONFIG_DEFAULT_PROFILE "\", which devices not listed in "
+		    "devices get; add one, or name another in "
+		    "default_profile");
+	if (cfg->profiles_implicit)
+		return cfg_err(ctx, where, "default_profile: no profile \"%s\" "
+		    "(without profiles, the only profile is \""
+		    CONFIG_DEFAULT_PROFILE "\")", msg_str(def, buf,
+		    sizeof(buf)));
+	return cfg_err(ctx, where, "default_profile: no profile \"%s\" "
+	    "(profiles: %s)", msg_str(def, buf, sizeof(buf)),
+	    profile_names(cfg, names, sizeof(names)));
+}
+
+/* "aa:bb:cc:dd:ee:ff", in any case, into mac. */
+static bool
+parse_mac(const char *s, uint8_t mac[6])
+{
+	int i, hi, lo;
+
+	/* Each step reads s[2] only when s[0] and s[1] were digits. */
+	for (i = 0; i < 6; i++, s += 3) {
+		hi = cursor_hex_value((uint8_t)s[0]);
+		lo = hi < 0 ? -1 : cursor_hex_value((uint8_t)s[1]);
+		if (lo < 0 || s[2] != (i == 5 ? '\0' : ':'))
+			return false;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+/*
+ * "ADDR/LEN" into *a and *prefix; NULL, or what is wrong.  Bits set past
+ * the prefix are left for the caller, who can then name the network.
+ */
+static const char *
+parse_cidr(const char *s, struct sg_addr *a, unsigned *prefix)
+{
+	static const char bad[] = "is not an address and a prefix length, "
+	    "like \"192.168.2.0/24\"";
+	char host[ADDR_STRLEN + 1];
+	const char *slash = strchr(s, '/'), *p;
+	size_t len;
+	unsigned v = 0;
+
+	if (slash == NULL || (len = (size_t)(slash - s)) == 0 ||
+	    len >= sizeof(host))
+		return bad;
+	memcpy(host, s, len);
+	host[len] = '\0';
+	if (addr_parse(a, host) != 0)
+		return bad;
+	for (p = slash + 1; *p >= '0' && *p <= '9' && v <= 128; p++)
+		v = v * 10 + (unsigned)(*p - '0');
+	if (p == slash + 1 || *p != '\0')
+		return bad;
+	if (v > addr_len(a) * 8)
+		return a->family == AF_INET ? "has a prefix length over 32" :
+		    "has a prefix length over 128";
+	*prefix = v;
+	return NULL;
+}
+
+/* a with the bits past the first plen cleared. */
+static struct sg_addr
+addr_network(const struct sg_addr *a, unsigned plen)
+{
+	struct sg_addr net = *a;
+	size_t i;
+
+	for (i = 0; i < addr_len(a); i++) {
+		if (plen >= 8) {
+			plen -= 8;
+			continue;
+		}
+		net.u.b[i] &= (uint8_t)(0xff << (8 - plen));	/* 0 at 0 */
+		plen = 0;
+	}
+	return net;
+}
+
+/* Devices entry number i (0-based), ent, into d. */
+static int
+load_device(struct cfg_ctx *ctx, const config_setting_t *ent, int i,
+    struct config_device *d)
+{
+	static const char *const kinds[] = { "mac", "ip", "cidr" };
+	const struct config *cfg = ctx->cfg;
+	const config_setting_t *ns, *ps, *k[3], *at = NULL;
+	struct sg_addr net;
+	char names[256], buf[80];
+	const char *s, *why;
+	int j, which = -1, id, rc;
+
+	if (!config_setting_is_group(ent))
+		return cfg_err(ctx, ent, "devices entry %d must be a group: "
+		    "{ name = \"...\"; mac = \"...\"; profile = \"...\"; }",
+		    i + 1);
+	snprintf(buf, sizeof(buf), " in devices entry %d", i + 1);
+	if ((rc = check_keys(ctx, ent, "", buf, device_keys)) != 0)
+		return rc;
+	d->line = (int)config_setting_source_line(ent);
+
+	if ((ns = config_setting_get_member(ent, "name")) == NULL)
+		return cfg_err(ctx, ent, "devices entry %d has no name", i + 1);
+	if (config_setting_type(ns) != CONFIG_TYPE_STRING)
+		return cfg_err(ctx, ns, "devices entry %d: name must be a "
+		    "string", i + 1);
+	s = config_setting_get_string(ns);
+	if (!valid_device_name(s))
+		return cfg_err(ctx, ns, "devices entry %d: name \"%s\" is not "
+		    "a valid device name (1 to %d of A-Z, a-z, 0-9, ., _ and "
+		    "-)",
+		    i + 1, msg_str(s, buf, sizeof(buf)), DEVICES_NAME_MAX);
+	if ((rc = set_string(ctx, &d->name, s)) != 0)
+		return rc;
+	d->spec.name = d->name;
+
+	for (j = 0; j < 3; j++) {
+		if ((k[j] = config_setting_get_member(ent, kinds[j])) == NULL)
+			continue;
+		if (which >= 0) {
+			at = config_line(k[j]) >= config_line(k[which]) ?
+			    k[j] : k[which];
+			return cfg_err(ctx, at, "devices entry %d (%s) has "
+			    "both %s and %s; give exactly one of mac, ip and "
+			    "cidr",
+			    i + 1, d->name, kinds[which], kinds[j]);
+		}
+		which = j;
+	}
+	if (which < 0)
+		return cfg_err(ctx, ent, "devices entry %d (%s) has no mac, ip "
+		    "or cidr; give exactly one", i + 1, d->name);
+	if (config_setting_type(k[which]) != CONFIG_TYPE_STRING)
+		return cfg_err(ctx, k[which], "devices entry %d (%s): %s must "
+		    "be a string", i + 1, d->name, kinds[which]);
+	s = config_setting_get_string(k[which]);
+	switch (which) {
+	case 0:
+		d->spec.kind = DEVICES_MAC;
+		if (!parse_mac(s, d->spec.mac))
+			return cfg_err(ctx, k[0], "devices entry %d (%s): mac "
+			    "\"%s\" is not a MAC address like "
+			    "\"02:00:00:00:00:01\"", i + 1, d->name,
+			    msg_str(s, buf, sizeof(buf)));
+		break;
+	case 1:
+		d->spec.kind = DEVICES_IP;
+		if (addr_parse(&d->spec.addr, s) != 0)
+			return cfg_err(ctx, k[1], "devices entry %d (%s): ip "
+			    "\"%s\" is not an IPv4 or IPv6 address", i + 1,
+			    d->name, msg_str(s, buf, sizeof(buf)));
+		break;
+	default:
+		d->spec.kind = DEVICES_CIDR;
+		if ((why = parse_cidr(s, &d->spec.addr, &d->spec.prefix)) !=
+		    NULL)
+			return cfg_err(ctx, k[2], "devices entry %d (%s): cidr "
+			    "\"%s\" %s", i + 1, d->name,
+			    msg_str(s, buf, sizeof(buf)), why);
+		net = addr_network(&d->spec.addr, d->spec.prefix);
+		if (!addr_equal(&net, &d->spec.addr))
+			return cfg_err(ctx, k[2], "devices entry %d (%s): cidr "
+			    "\"%s\" has bits set past the prefix length; the "
+			    "network is %s/%u", i + 1, d->name,
+			    msg_str(s, buf, sizeof(buf)), addr_ntop(&net, names,
+			    sizeof(names)), d->spec.prefix);
+		break;
+	}
+
+	if ((ps = config_setting_get_member(ent, "profile")) == NULL)
+		return cfg_err(ctx, ent, "devices entry %d (%s) has no profile",
+		    i + 1, d->name);
+	if (config_setting_type(ps) != CONFIG_TYPE_STRING)
+		return cfg_err(ctx, ps, "devices entry %d (%s): profile must "
+		    "be a string", i + 1, d->name);
+	s = config_setting_get_string(ps);
+	if ((id = config_profile_id(cfg, s)) < 0)
+		return cfg_err(ctx, ps, "devices entry %d (%s): no profile "
+		    "\"%s\" (%s%s)", i + 1, d->name, msg_str(s, buf,
+		    sizeof(buf)), cfg->profiles_implicit ? "without profiles, "
+		    "the only profile is \"" CONFIG_DEFAULT_PROFILE "\"" :
+		    "profiles: ", cfg->profiles_implicit ? "" :
+		    profile_names(cfg, names, sizeof(names)));
+	d->spec.profile = (unsigned)id;
+	/* One device known several ways is still one device. */
+	for (j = 0; j < i; j++)
+		if (strcmp(cfg->devices[j].name, d->name) == 0 &&
+		    cfg->devices[j].spec.profile != d->spec.profile)
+			return cfg_err(ctx, ps, "devices entry %d (%s): "
+			    "profile \"%s\", but devices entry %d gives %s the "
+			    "profile \"%s\"; entries of one name share one "
+			    "profile",
+			    i + 1, d->name, s, j + 1, d->name,
+			    cfg->profiles[cfg->devices[j].spec.profile].name);
+	return 0;
+}
+
+/* Whether specs a and b name the same MAC, address or CIDR. */
+static bool
+same_spec(const struct devices_spec *a, const struct devices_spec *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == DEVICES_MAC)
+		return memcmp(a->mac, b->mac, sizeof(a->mac)) == 0;
+	return addr_equal(&a->addr, &b->addr) && (a->kind == DEVICES_IP ||
+	    a->prefix == b->prefix);
+}
+
+static int
+load_devices(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *list;
+	struct devices_spec *specs;
+	struct devices_error derr = { NULL, 0 };
+	struct devices *table;
+	size_t k, first;
+	int i, n, rc;
+
+	if ((list = config_setting_get_member(root, "devices")) == NULL)
+		return 0;
+	if (!is_sequence(list))
+		return cfg_err(ctx, list, "devices must be a list of groups: "
+		    "devices = ( { name = \"...\"; mac = \"...\"; profile = "
+		    "\"...\"; } );");
+	if ((n = config_setting_length(list)) == 0)
+		return 0;
+	if (n > DEVICES_MAX)
+		return cfg_err(ctx, list, "devices has %d entries; at most %d",
+		    n, DEVICES_MAX);
+	if ((cfg->devices = calloc((size_t)n, sizeof(*cfg->devices))) == NULL)
+		return cfg_nomem(ctx);
+	for (i = 0; i < n; i++) {
+		cfg->ndevices++;
+		if ((rc = load_device(ctx, config_setting_get_elem(list,
+		    (unsigned)i), i, &cfg->devices[i])) != 0)
+			return rc;
+	}
+
+	/* What only the whole table shows: a MAC, address or CIDR listed
+	   twice, bits set past a prefix.  The table itself is built again
+	   from cfg->devices by whoever matches packets. */
+	if ((specs = calloc((size_t)n, sizeof(*specs))) == NULL)
+		return cfg_nomem(ctx);
+	for (k = 0; k < (size_t)n; k++)
+		specs[k] = cfg->devices[k].spec;
+	table = devices_new(specs, (size_t)n, &derr);
+	free(specs);
+	if (table != NULL) {
+		devices_free(table);
+		return 0;
+	}
+	if (errno == ENOMEM || derr.index >= (size_t)n)
+		return cfg_nomem(ctx);
+	for (first = 0; first < derr.index; first++)
+		if (same_spec(&cfg->devices[first].spec,
+		    &cfg->devices[derr.index].spec))
+			break;
+	if (first < derr.index)
+		return cfg_err(ctx, config_setting_get_elem(list,
+		    (unsigned)derr.index), "devices entry %zu (%s): %s, first "
+		    "in devices entry %zu (%s)", derr.index + 1,
+		    cfg->devices[derr.index].name, derr.reason, first + 1,
+		    cfg->devices[first].name);
+	return cfg_err(ctx, config_setting_get_elem(list, (unsigned)derr.index),
+	    "devices entry %zu (%s): %s", derr.index + 1,
+	    cfg->devices[derr.index].name, derr.reason);
+}
+
+/*
+ * dhcp_leases, profiles and default_profile, devices, always_allow.
+ * Profiles come before devices, which name them.
+ */
+static int
+load_policy(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL, *aa;
+	const char *s = NULL;
+	int rc;
+
+	if ((rc = get_string(ctx, root, NULL, "dhcp_leases", &s, &where)) != 0)
+		return rc;
+	if (s != NULL) {
+		if (s[0] != '\0' && s[0] != '/')
+			return cfg_err(ctx, where, "dhcp_leases must be an "
+			    "absolute path (starting with /), or \"\" for "
+			    "none");
+		if ((rc = set_string(ctx, &cfg->dhcp_leases, s)) != 0)
+			return rc;
+	}
+	if ((rc = load_profiles(ctx, root)) != 0 ||
+	    (rc = load_devices(ctx, root)) != 0)
+		return rc;
+	if ((aa = config_setting_get_member(root, "always_allow")) != NULL)
+		return load_names(ctx, aa, "always_allow", &cfg->always_allow,
+		    &cfg->nalways_allow);
 	return 0;
 }
 
@@ -1509,17 +2491,28 @@ load_control(struct cfg_ctx *ctx, const config_setting_t *root)
 		return rc;
 	if ((rc = check_keys(ctx, g, "control.", "", control_keys)) != 0)
 		return rc;
-	if ((rc = get_string(ctx, g, "control", "socket", &sock, &where)) != 0
-	    || sock == NULL)
+	if ((rc = get_string(ctx, g, "control", "socket", &sock, &where)) != 0)
+		return rc;
+	if (sock != NULL) {
+		if (sock[0] != '/')
+			return cfg_err(ctx, where, "control.socket must be an "
+			    "absolute path (starting with /)");
+		if (strlen(sock) >= CONFIG_SUN_PATH)
+			return cfg_err(ctx, where, "control.socket is %zu "
+			    "bytes long; a unix socket path must be shorter "
+			    "than %zu",
+			    strlen(sock), CONFIG_SUN_PATH);
+		if ((rc = set_string(ctx, &cfg->control_socket, sock)) != 0)
+			return rc;
+	}
+	sock = NULL;
+	if ((rc = get_string(ctx, g, "control", "state", &sock, &where)) != 0 ||
+	    sock == NULL)
 		return rc;
 	if (sock[0] != '/')
-		return cfg_err(ctx, where, "control.socket must be an absolute "
+		return cfg_err(ctx, where, "control.state must be an absolute "
 		    "path (starting with /)");
-	if (strlen(sock) >= CONFIG_SUN_PATH)
-		return cfg_err(ctx, where, "control.socket is %zu bytes long; "
-		    "a unix socket path must be shorter than %zu", strlen(sock),
-		    CONFIG_SUN_PATH);
-	return set_string(ctx, &cfg->control_socket, sock);
+	return set_string(ctx, &cfg->state_path, sock);
 }
 
 /* ----------------------------------------------------------------- load */
@@ -1549,9 +2542,14 @@ config_new(const char *source)
 	cfg->feeds = strdup(CONFIG_DEF_FEEDS);
 	cfg->events_path = strdup(CONFIG_DEF_EVENTS);
 	cfg->control_socket = strdup(CONFIG_DEF_SOCKET);
+	cfg->state_path = strdup(CONFIG_DEF_STATE);
+	cfg->dhcp_leases = strdup(CONFIG_DEF_LEASES);
+	addr_set(&cfg->resolver, AF_INET, CONFIG_DEF_RESOLVER);
+	cfg->resolver_port = CONFIG_DEF_DNS_PORT;
 	if (cfg->source == NULL || cfg->lists_dir == NULL ||
 	    cfg->lists_db == NULL || cfg->feeds == NULL ||
-	    cfg->events_path == NULL || cfg->control_socket == NULL) {
+	    cfg->events_path == NULL || cfg->control_socket == NULL ||
+	    cfg->state_path == NULL || cfg->dhcp_leases == NULL) {
 		config_free(cfg);
 		errno = ENOMEM;
 		return NULL;
@@ -1571,7 +2569,11 @@ load_tree(struct cfg_ctx *ctx, const config_setting_t *root)
 	    (rc = load_dns(ctx, root)) != 0 ||
 	    (rc = load_connections(ctx, root)) != 0 ||
 	    (rc = load_lists(ctx, root)) != 0 ||
-	    (rc = load_block(ctx, root)) != 0 ||
+	    (rc = load_block(ctx, root)) != 0)
+		return rc;
+	/* Categories from here on are services'. */
+	ctx->nexplicit = ctx->cfg->ncategories;
+	if ((rc = load_policy(ctx, root)) != 0 ||
 	    (rc = load_log(ctx, root)) != 0 ||
 	    (rc = load_control(ctx, root)) != 0)
 		return rc;
@@ -1585,7 +2587,7 @@ load_tree(struct cfg_ctx *ctx, const config_setting_t *root)
 static struct config *
 load_text(const char *name, const char *text, char *err, size_t errlen)
 {
-	struct cfg_ctx ctx = { name, err, errlen, NULL };
+	struct cfg_ctx ctx = { name, err, errlen, NULL, 0 };
 	struct str_lines sl = { NULL, 0, 0 };
 	config_t lc;
 	size_t next = 0;
@@ -1776,6 +2778,29 @@ config_default_text(void)
 	return sg_default_conf;
 }
 
+static void
+free_strings(char **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+free_profile(struct config_profile *p)
+{
+	size_t i;
+
+	free(p->name);
+	free_strings(p->allow, p->nallow);
+	free_strings(p->deny, p->ndeny);
+	for (i = 0; i < p->nschedules; i++)
+		free(p->schedules[i].name);
+	free(p->schedules);
+}
+
 void
 config_free(struct config *cfg)
 {
@@ -1783,6 +2808,15 @@ config_free(struct config *cfg)
 
 	if (cfg == NULL)
 		return;
+	for (i = 0; i < cfg->nprofiles; i++)
+		free_profile(&cfg->profiles[i]);
+	free(cfg->profiles);
+	for (i = 0; i < cfg->ndevices; i++)
+		free(cfg->devices[i].name);
+	free(cfg->devices);
+	free_strings(cfg->always_allow, cfg->nalways_allow);
+	free(cfg->dhcp_leases);
+	free(cfg->state_path);
 	for (i = 0; i < cfg->nlists; i++) {
 		free(cfg->lists[i].category);
 		for (k = 0; k < cfg->lists[i].nfiles; k++)
@@ -1828,13 +2862,211 @@ sep(size_t i)
 	return i == 0 ? " " : ", ";
 }
 
+/*
+ * "KEY = [ names ];" at indent: on one line when it fits 80 columns, else
+ * one name a line.  The names are normalised names, categories or
+ * services: nothing in them needs escaping.
+ */
+static void
+print_names(int indent, const char *key, const char *const *names, size_t n,
+    FILE *fp)
+{
+	size_t i, width = (size_t)indent + strlen(key) + 7;
+
+	for (i = 0; i < n; i++)
+		width += strlen(names[i]) + 4;
+	fprintf(fp, "%*s%s = [", indent, "", key);
+	if (width <= 80) {
+		for (i = 0; i < n; i++)
+			fprintf(fp, "%s\"%s\"", sep(i), names[i]);
+		fputs(" ];\n", fp);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		fprintf(fp, "\n%*s\"%s\"%s", indent + 2, "", names[i],
+		    i + 1 < n ? "," : "");
+	fprintf(fp, "\n%*s];\n", indent, "");
+}
+
+/* A set of category ids as their names, in id order. */
+static void
+print_mask(const struct config *cfg, int indent, const char *key,
+    uint64_t mask, FILE *fp)
+{
+	const char *names[SGDB_MAX_CATEGORIES];
+	size_t i, n = 0;
+
+	for (i = 0; i < cfg->ncategories; i++)
+		if (mask & (UINT64_C(1) << i))
+			names[n++] = cfg->categories[i];
+	print_names(indent, key, names, n, fp);
+}
+
+/*
+ * The services of mask (category ids), in the order of config_services:
+ * not by id, which depends on where each service is first named.
+ */
+static void
+print_services(const struct config *cfg, int indent, uint64_t mask, FILE *fp)
+{
+	const char *names[sizeof(config_services) / sizeof(*config_services)];
+	size_t i, n = 0;
+	int id;
+
+	for (i = 0; i < config_nservices; i++)
+		if ((id = config_category_id(cfg, config_services[i])) >= 0 &&
+		    (mask & (UINT64_C(1) << id)))
+			names[n++] = config_services[i];
+	print_names(indent, "services", names, n, fp);
+}
+
+/* The lists entries, but not the services' implicit ones. */
+static void
+print_lists(const struct config *cfg, FILE *fp)
+{
+	const struct config_list *l;
+	size_t i, k, n, last = 0;
+
+	for (i = 0, n = 0; i < cfg->nlists; i++)
+		if (!cfg->lists[i].implicit) {
+			n++;
+			last = i;
+		}
+	if (n == 0) {
+		fputs("lists = ( );\n", fp);
+		return;
+	}
+	fputs("lists = (\n", fp);
+	for (i = 0; i < cfg->nlists; i++) {
+		l = &cfg->lists[i];
+		if (l->implicit)
+			continue;
+		fprintf(fp, "  { category = \"%s\";%s", l->category,
+		    l->confidential ? " confidential = true;" : "");
+		if (l->nfiles > 0) {
+			fputs(" files = [", fp);
+			for (k = 0; k < l->nfiles; k++) {
+				fputs(sep(k), fp);
+				print_str(fp, l->files[k]);
+			}
+			fputs(" ];", fp);
+		}
+		if (l->nfeeds > 0) {
+			fputs(" feeds = [", fp);
+			for (k = 0; k < l->nfeeds; k++)
+				fprintf(fp, "%s\"%s\"", sep(k), l->feeds[k]);
+			fputs(" ];", fp);
+		}
+		fprintf(fp, " }%s\n", i < last ? "," : "");
+	}
+	fputs(");\n", fp);
+}
+
+static void
+print_devices(const struct config *cfg, FILE *fp)
+{
+	const struct config_device *d;
+	char buf[ADDR_STRLEN];
+	size_t i;
+
+	if (cfg->ndevices == 0) {
+		fputs("devices = ( );\n", fp);
+		return;
+	}
+	fputs("devices = (\n", fp);
+	for (i = 0; i < cfg->ndevices; i++) {
+		d = &cfg->devices[i];
+		fprintf(fp, "  { name = \"%s\"; ", d->name);
+		switch (d->spec.kind) {
+		case DEVICES_MAC:
+			fprintf(fp, "mac = \"%s\";", mac_ntop(d->spec.mac, buf,
+			    sizeof(buf)));
+			break;
+		case DEVICES_IP:
+			fprintf(fp, "ip = \"%s\";", addr_ntop(&d->spec.addr,
+			    buf, sizeof(buf)));
+			break;
+		case DEVICES_CIDR:
+			fprintf(fp, "cidr = \"%s/%u\";",
+			    addr_ntop(&d->spec.addr, buf, sizeof(buf)),
+			    d->spec.prefix);
+			break;
+		}
+		fprintf(fp, " profile = \"%s\"; }%s\n",
+		    cfg->profiles[d->spec.profile].name,
+		    i + 1 < cfg->ndevices ? "," : "");
+	}
+	fputs(");\n", fp);
+}
+
+static const char *
+bool_name(bool b)
+{
+	return b ? "true" : "false";
+}
+
+static void
+print_schedule(const struct config *cfg, const struct config_schedule *sc,
+    FILE *fp)
+{
+	char when[SCHEDULE_FORMAT_MAX];
+
+	if (schedule_format(&sc->when, when, sizeof(when)) < 0)
+		when[0] = '\0';	/* SCHEDULE_FORMAT_MAX always fits */
+	fprintf(fp, "      %s = {\n        when = ", sc->name);
+	print_str(fp, when);
+	fputs(";\n", fp);
+	if (sc->all)
+		fputs("        block = \"all\";\n", fp);
+	else {
+		print_mask(cfg, 8, "block", sc->block_mask, fp);
+		print_services(cfg, 8, sc->service_mask, fp);
+	}
+	fputs("      };\n", fp);
+}
+
+static void
+print_profile(const struct config *cfg, const struct config_profile *p,
+    FILE *fp)
+{
+	const struct safesearch_config *ss = &p->safe_search;
+	size_t i;
+
+	fprintf(fp, "  %s = {\n", p->name);
+	print_mask(cfg, 4, "block", p->block_mask, fp);
+	print_services(cfg, 4, p->service_mask, fp);
+	print_names(4, "allow", (const char *const *)p->allow, p->nallow, fp);
+	print_names(4, "deny", (const char *const *)p->deny, p->ndeny, fp);
+	if (p->nschedules == 0)
+		fputs("    schedules = { };\n", fp);
+	else {
+		fputs("    schedules = {\n", fp);
+		for (i = 0; i < p->nschedules; i++)
+			print_schedule(cfg, &p->schedules[i], fp);
+		fputs("    };\n", fp);
+	}
+	fprintf(fp, "    safe_search = {\n      google = %s;\n"
+	    "      bing = %s;\n      duckduckgo = %s;\n      brave = %s;\n"
+	    "      ecosia = %s;\n      youtube = \"%s\";\n    };\n",
+	    bool_name(ss->google), bool_name(ss->bing),
+	    bool_name(ss->duckduckgo), bool_name(ss->brave),
+	    bool_name(ss->ecosia), youtube_names[ss->youtube <=
+	    SAFESEARCH_YT_STRICT ? ss->youtube : SAFESEARCH_YT_OFF]);
+	fprintf(fp, "    bypass = {\n      doh = %s;\n      dot = %s;\n"
+	    "      vpn = %s;\n      ech = %s;\n      outside_dns = \"%s\";\n"
+	    "    };\n    fail = \"%s\";\n  };\n",
+	    bool_name(p->bypass_doh), bool_name(p->bypass_dot),
+	    bool_name(p->bypass_vpn), bool_name(p->bypass_ech),
+	    outside_dns_names[p->outside_dns <= OUTSIDE_DNS_BLOCK ?
+	    p->outside_dns : OUTSIDE_DNS_ALLOW], fail_names[!p->fail_open]);
+}
+
 void
 config_print(const struct config *cfg, FILE *fp)
 {
-	const struct config_list *l;
 	const char *s;
 	char buf[ADDR_STRLEN];
-	size_t i, k, n;
+	size_t i, n;
 
 	/* The header is a comment: keep the name on its line. */
 	fputs("# safegate configuration (canonical form of ", fp);
@@ -1863,7 +3095,11 @@ config_print(const struct config *cfg, FILE *fp)
 	if (cfg->block.page_v6.family != AF_UNSPEC)
 		fprintf(fp, "%s\"%s\"", sep(n++), addr_ntop(&cfg->block.page_v6,
 		    buf, sizeof(buf)));
-	fputs(" ];\n};\n", fp);
+	fprintf(fp, " ];\n  resolver = \"%s", addr_ntop(&cfg->resolver, buf,
+	    sizeof(buf)));
+	if (cfg->resolver_port != CONFIG_DEF_DNS_PORT)
+		fprintf(fp, "#%u", (unsigned)cfg->resolver_port);
+	fputs("\";\n};\n", fp);
 
 	fputs("connections = {\n  ports = [", fp);
 	for (i = 0; i < cfg->conn_nports; i++)
@@ -1879,39 +3115,21 @@ config_print(const struct config *cfg, FILE *fp)
 	print_str(fp, cfg->feeds);
 	fputs(";\n", fp);
 
-	if (cfg->nlists == 0)
-		fputs("lists = ( );\n", fp);
-	else {
-		fputs("lists = (\n", fp);
-		for (i = 0; i < cfg->nlists; i++) {
-			l = &cfg->lists[i];
-			fprintf(fp, "  { category = \"%s\";%s", l->category,
-			    l->confidential ? " confidential = true;" : "");
-			if (l->nfiles > 0) {
-				fputs(" files = [", fp);
-				for (k = 0; k < l->nfiles; k++) {
-					fputs(sep(k), fp);
-					print_str(fp, l->files[k]);
-				}
-				fputs(" ];", fp);
-			}
-			if (l->nfeeds > 0) {
-				fputs(" feeds = [", fp);
-				for (k = 0; k < l->nfeeds; k++)
-					fprintf(fp, "%s\"%s\"", sep(k),
-					    l->feeds[k]);
-				fputs(" ];", fp);
-			}
-			fprintf(fp, " }%s\n", i + 1 < cfg->nlists ? "," : "");
-		}
-		fputs(");\n", fp);
+	print_lists(cfg, fp);
+	print_mask(cfg, 0, "block", cfg->block_mask, fp);
+	fputs("dhcp_leases = ", fp);
+	print_str(fp, cfg->dhcp_leases);
+	fputs(";\n", fp);
+	print_devices(cfg, fp);
+	if (!cfg->profiles_implicit) {
+		fprintf(fp, "default_profile = \"%s\";\nprofiles = {\n",
+		    cfg->profiles[cfg->default_profile].name);
+		for (i = 0; i < cfg->nprofiles; i++)
+			print_profile(cfg, &cfg->profiles[i], fp);
+		fputs("};\n", fp);
 	}
-
-	fputs("block = [", fp);
-	for (i = 0, n = 0; i < cfg->ncategories; i++)
-		if (cfg->block_mask & (UINT64_C(1) << i))
-			fprintf(fp, "%s\"%s\"", sep(n++), cfg->categories[i]);
-	fputs(" ];\n", fp);
+	print_names(0, "always_allow", (const char *const *)cfg->always_allow,
+	    cfg->nalways_allow, fp);
 
 	fputs("log = {\n  events = ", fp);
 	print_str(fp, cfg->events_path);
@@ -1921,6 +3139,8 @@ config_print(const struct config *cfg, FILE *fp)
 
 	fputs("control = {\n  socket = ", fp);
 	print_str(fp, cfg->control_socket);
+	fputs(";\n  state = ", fp);
+	print_str(fp, cfg->state_path);
 	fputs(";\n};\n", fp);
 }
 
@@ -1933,6 +3153,17 @@ config_category_id(const struct config *cfg, const char *name)
 
 	for (i = 0; i < cfg->ncategories; i++)
 		if (strcmp(cfg->categories[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+config_profile_id(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cfg->nprofiles; i++)
+		if (strcmp(cfg->profiles[i].name, name) == 0)
 			return (int)i;
 	return -1;
 }

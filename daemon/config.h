@@ -26,8 +26,9 @@
  *   lists = ( { category = "adult"; files = [ "adult.domains" ];
  *               feeds = [ "blp-porn" ]; confidential = false; }, ... );
  *   block = [ "adult", "gambling" ];
+ *   dhcp_leases, devices, default_profile, profiles, always_allow: below
  *   log = { events = "/var/log/safegate/events.jsonl"; level = "info"; };
- *   control = { socket = "/run/safegate/control.sock"; };
+ *   control = { socket = "/run/safegate/control.sock"; state = ...; };
  *
  * `feeds`, like each of `files`, is a path under lists_dir unless it starts
  * with "/" (config_list_path()).  A lists entry needs `files`, `feeds` or
@@ -47,9 +48,98 @@
  * "block" refuses a ClientHello without SNI and a request without a host
  * (pipeline.h).  Defaults: no ports, "inspect", "allow".
  *
- * There is no allow list in the schema yet.  When one comes, a parent's
- * allow list must never override a confidential category: naming one there
- * is to be a config error, like the rule above.
+ * Parents' policy (issue 5):
+ *
+ *   dns = { ...; resolver = "127.0.0.1"; };  # the router's resolver, for
+ *                                   # the safe-search hosts' addresses;
+ *                                   # "IP" or "IP#PORT" (dnsmasq style)
+ *   dhcp_leases = "/var/lib/misc/dnsmasq.leases";   # "" = none
+ *   devices = ( { name = "amy-tablet"; mac = "02:00:00:00:00:01";
+ *                 profile = "child"; },
+ *               { name = "lounge-tv"; ip = "192.168.1.20"; profile = ...; },
+ *               { name = "guests"; cidr = "192.168.2.0/24"; ... } );
+ *   default_profile = "default";
+ *   profiles = {
+ *     child = {
+ *       block = [ "adult", "gambling" ];     # categories
+ *       services = [ "tiktok", "roblox" ];   # CONFIG_SERVICES
+ *       allow = [ "bbc.co.uk" ];             # names (and their subdomains)
+ *       deny = [ "example.com" ];
+ *       schedules = {
+ *         bedtime = { when = "Sun-Thu 21:00-07:00"; block = "all"; };
+ *         homework = { when = "Mon-Fri 16:00-18:00";
+ *                      block = [ "games" ]; services = [ "roblox" ]; };
+ *       };
+ *       safe_search = { google = true; bing = true; duckduckgo = true;
+ *                       brave = true; ecosia = true; youtube = "strict"; };
+ *       bypass = { doh = true; dot = true; vpn = true; ech = true;
+ *                  outside_dns = "redirect"; };  # redirect|block|allow
+ *       fail = "closed";                          # open|closed
+ *     };
+ *   };
+ *   always_allow = [ "school.example" ];
+ *   control = { ...; state = "/var/lib/safegate/state"; };
+ *
+ * devices: each entry has a name (1..DEVICES_NAME_MAX of [A-Za-z0-9._-],
+ * the word safegatectl uses), exactly one of mac ("aa:bb:cc:dd:ee:ff",
+ * any case), ip or cidr (bits past the prefix are an error), and a profile
+ * that `profiles` defines.  Several entries may share a name (one device
+ * known by MAC and by IP), and must then give the same profile; a MAC,
+ * address or CIDR may be listed once.  At most DEVICES_MAX entries.
+ *
+ * profiles: named groups, at least one; a profile's or a schedule's name
+ * is 1..CONFIG_NAME_MAX of [A-Za-z0-9_-] (a libconfig name without '*').
+ * Without `profiles` there is one implicit profile "default" that adds
+ * nothing to the top-level `block`, has safe search and every bypass
+ * setting off, outside_dns "allow", and fails as queue.fail_open says
+ * (devices may name it).  default_profile (default "default") must name a
+ * profile; unknown devices get it.  At most CONFIG_MAX_PROFILES.  In a
+ * profile every key is optional:
+ *   block, services  categories `lists` defines / names of config_services,
+ *                    each once (a service's own category is not one of
+ *                    block's).  A service used anywhere becomes a
+ *                    category of the same name, read from
+ *                    services/NAME.domains under lists_dir, unless `lists`
+ *                    already defines that category (then the lists'
+ *                    files are used); such implicit lists entries have
+ *                    `implicit` set and are not printed.
+ *   allow, deny      names (lower-cased, a trailing dot dropped, "*."
+ *                    prefix accepted, IDNA like lists); a name covers its
+ *                    subdomains.  At most CONFIG_MAX_NAMES each.  The
+ *                    most specific of allow and deny wins; equal, deny.
+ *   schedules        named windows (schedule.h syntax in `when`), each
+ *                    blocking "all" (everything but allow and
+ *                    always_allow) or the categories in `block` and the
+ *                    services in `services` (one of the two at least;
+ *                    not `services` with "all").  At most
+ *                    CONFIG_MAX_SCHEDULES per profile.
+ *   safe_search      engines on or off (default off), youtube
+ *                    "strict" | "moderate" | "off" (default "off").
+ *   bypass           doh: block the categories "doh" and "bypass";
+ *                    vpn: block "vpn-proxy" (each true needs the category
+ *                    in `lists`: error otherwise); dot: refuse TCP and
+ *                    UDP port 853; ech: answer HTTPS and SVCB queries
+ *                    with no data; outside_dns: DNS from the device to
+ *                    resolvers other than this router is "redirect"ed to
+ *                    it (the firewall's nat rules), "block"ed (dropped)
+ *                    or "allow"ed (and still judged).  Defaults: false,
+ *                    "allow".
+ *   fail             "open" | "closed": whether the device's traffic
+ *                    flows or stops when safegated is not there (its own
+ *                    queue rules, without --queue-bypass when closed).
+ *                    Default: queue.fail_open.
+ * always_allow: names (as allow) no category, schedule, deny or pause may
+ * block, added to the built-in help routes (policy.h).  Only a
+ * confidential category still blocks them.
+ *
+ * A confidential category blocks everyone: it must be in the top-level
+ * `block`, and no allow list, always_allow or runtime allow overrides it.
+ *
+ * dns.resolver defaults to "127.0.0.1" (port 53), dhcp_leases to
+ * "/var/lib/misc/dnsmasq.leases" (else an absolute path), control.state to
+ * "/var/lib/safegate/state" (an absolute path).  Profiles are checked
+ * before devices, which name them: of a config wrong in both, the
+ * profiles' error is the one reported.
  */
 #ifndef SG_CONFIG_H
 #define SG_CONFIG_H
@@ -62,7 +152,10 @@
 #include <libconfig.h>
 
 #include "addr.h"
+#include "devices.h"
 #include "dns.h"
+#include "safesearch.h"
+#include "schedule.h"
 #include "sgdb.h"
 #include "err.h"
 #include "log.h"
@@ -76,6 +169,10 @@
 /* connections.ports: iptables' multiport match takes at most 15 ports, and
  * 80 and 443 are two of them. */
 #define CONFIG_MAX_CONN_PORTS	13
+#define CONFIG_MAX_PROFILES	32
+#define CONFIG_MAX_SCHEDULES	8	/* per profile */
+#define CONFIG_MAX_NAMES	4096	/* allow, deny, always_allow: each */
+#define CONFIG_DEFAULT_PROFILE	"default"
 
 enum fw_backend { FW_AUTO, FW_IPTABLES, FW_NFT };
 
@@ -90,6 +187,51 @@ struct config_list {
 					   config_feed_path() */
 	size_t		 nfeeds;
 	int		 line;		/* where the entry starts */
+	bool		 implicit;	/* a service's list, added because a
+					   profile names the service */
+};
+
+/* The services a profile may name: blocklists/services/NAME.domains,
+   sorted (test_config.c holds the two together). */
+extern const char *const config_services[];
+extern const size_t config_nservices;
+
+enum outside_dns { OUTSIDE_DNS_ALLOW, OUTSIDE_DNS_REDIRECT, OUTSIDE_DNS_BLOCK };
+
+struct config_schedule {
+	char		*name;
+	struct schedule	 when;
+	bool		 all;		/* blocks everything but allow lists */
+	uint64_t	 block_mask;	/* categories, config ids */
+	uint64_t	 service_mask;	/* services' categories, config ids */
+	int		 line;
+};
+
+struct config_profile {
+	char		*name;
+	int		 line;
+	uint64_t	 block_mask;	/* categories, config ids */
+	uint64_t	 service_mask;	/* services' categories, config ids */
+	char		**allow;	/* normalised names */
+	size_t		 nallow;
+	char		**deny;
+	size_t		 ndeny;
+	struct config_schedule *schedules;
+	size_t		 nschedules;
+	struct safesearch_config safe_search;
+	bool		 bypass_doh;	/* block "doh" and "bypass" */
+	bool		 bypass_vpn;	/* block "vpn-proxy" */
+	bool		 bypass_dot;	/* refuse port 853 */
+	bool		 bypass_ech;	/* HTTPS/SVCB: no data */
+	enum outside_dns outside_dns;
+	bool		 fail_open;
+};
+
+struct config_device {
+	struct devices_spec spec;	/* spec.name points at name;
+					   spec.profile indexes profiles */
+	char		*name;
+	int		 line;
 };
 
 struct config {
@@ -132,12 +274,30 @@ struct config {
 	/* block: categories blocked for everyone */
 	uint64_t	 block_mask;
 
+	/* the router's resolver (dns.resolver), for safe-search hosts */
+	struct sg_addr	 resolver;
+	uint16_t	 resolver_port;
+
+	/* devices and profiles */
+	char		*dhcp_leases;	/* "" = none */
+	struct config_device *devices;
+	size_t		 ndevices;
+	struct config_profile *profiles;	/* at least one */
+	size_t		 nprofiles;
+	unsigned	 default_profile;	/* index into profiles */
+	bool		 profiles_implicit;	/* no `profiles` in the file */
+	char		**always_allow;	/* the config's, normalised; the
+					   built-in help routes are policy's */
+	size_t		 nalways_allow;
+
 	/* log */
 	char		*events_path;
 	enum log_level	 log_level;
 
 	/* control */
 	char		*control_socket;
+	char		*state_path;	/* control.state: runtime pauses and
+					   allows, kept across restarts */
 };
 
 /*
@@ -173,12 +333,22 @@ void	config_free(struct config *);
  * schema above, indented by two spaces.  Loading the output gives the same
  * config, and printing that gives the same text after the first line.
  * Lists entries keep their order, and write confidential, files and feeds
- * only when set; block is written in category order.
+ * only when set; the services' implicit entries are not written (the
+ * services bring them back).  block (top-level, a profile's, a
+ * schedule's) is written in category order, services in the order of
+ * config_services, names normalised in the order given; a list too long
+ * for 80 columns is written one element a line.  Without `profiles` in the
+ * source, neither default_profile nor profiles is written.  The new
+ * top-level keys come after block: dhcp_leases, devices, default_profile,
+ * profiles, always_allow.
  */
 void	config_print(const struct config *, FILE *);
 
 /* The category's id, or -1 if no list names it. */
 int	config_category_id(const struct config *, const char *name);
+
+/* The profile's index, or -1. */
+int	config_profile_id(const struct config *, const char *name);
 
 /*
  * The path of one list file: as written if absolute, else lists_dir/file.

@@ -34,6 +34,13 @@ check "every list it names is there and compiles" \
 	"'$D/opt/sg/sbin/safegate-lists' compile -c '$D/etc/safegate/safegate.conf' -L '$D/opt/sg/share/safegate/blocklists' -o '$D/lists.sgdb'"
 check "the compiled set checks out" \
 	"'$D/opt/sg/sbin/safegate-lists' check '$D/lists.sgdb'"
+for ex in family school; do
+	e=$D/opt/sg/share/safegate/examples/$ex.conf
+	check "the $ex example is installed and accepted" \
+		"'$D/opt/sg/sbin/safegated' -n -c '$e'"
+	check "its lists and services compile from the installed files" \
+		"'$D/opt/sg/sbin/safegate-lists' compile -n -c '$e' -L '$D/opt/sg/share/safegate/blocklists'"
+done
 echo local > "$D/etc/safegate/safegate.conf"
 make -s BUILD="$B" install DESTDIR="$D" PREFIX=/opt/sg >/dev/null 2>&1
 check "a second install keeps the admin's config" \

@@ -9,6 +9,10 @@
 #                   identical to bad/NAME.expected ("FILE:LINE: message").
 #   config/safegate.conf, the shipped default, must load and round-trip
 #   too, and print as tests/config/shipped.expected.
+#   config/examples/NAME.conf, the examples that ship with it, the same,
+#   printing as tests/config/examples/NAME.expected.
+#   (That between them they use every key of the schema is checked by
+#   tests/unit/test_config.c, which reads the files' trees.)
 #
 # Runs from the repository root so that file names in messages are the
 # relative paths the expected files hold.  UPDATE=1 rewrites the expected
@@ -84,6 +88,10 @@ for conf in tests/config/good/*.conf; do
 	good "$conf" "${conf%.conf}.expected"
 done
 good config/safegate.conf tests/config/shipped.expected
+for conf in config/examples/*.conf; do
+	name=${conf##*/}
+	good "$conf" "tests/config/examples/${name%.conf}.expected"
+done
 
 for conf in tests/config/bad/*.conf; do
 	exp=${conf%.conf}.expected

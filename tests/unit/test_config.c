@@ -3,7 +3,9 @@
  * canonical printer and config_list_path().
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +78,7 @@ assert_round_trip(const struct config *cfg)
 Test(config, empty_gives_defaults)
 {
 	struct config *cfg = load("");
+	char buf[ADDR_STRLEN];
 
 	cr_expect_str_eq(cfg->source, "t.conf");
 	cr_expect_eq(cfg->queue_first, 0);
@@ -95,6 +98,28 @@ Test(config, empty_gives_defaults)
 	cr_expect_str_eq(cfg->events_path, "/var/log/safegate/events.jsonl");
 	cr_expect_eq(cfg->log_level, LOG_LEVEL_INFO);
 	cr_expect_str_eq(cfg->control_socket, "/run/safegate/control.sock");
+	cr_expect_str_eq(cfg->state_path, "/var/lib/safegate/state");
+	cr_expect_str_eq(cfg->dhcp_leases, "/var/lib/misc/dnsmasq.leases");
+	cr_expect_str_eq(addr_ntop(&cfg->resolver, buf, sizeof(buf)),
+	    "127.0.0.1");
+	cr_expect_eq(cfg->resolver_port, 53);
+	cr_expect_eq(cfg->ndevices, 0);
+	cr_expect_eq(cfg->nalways_allow, 0);
+	/* The implicit profile: nothing beyond block, everything off. */
+	cr_assert_eq(cfg->nprofiles, 1);
+	cr_expect(cfg->profiles_implicit);
+	cr_expect_eq(cfg->default_profile, 0);
+	cr_expect_str_eq(cfg->profiles[0].name, "default");
+	cr_expect_eq(cfg->profiles[0].block_mask, 0);
+	cr_expect_eq(cfg->profiles[0].service_mask, 0);
+	cr_expect_eq(cfg->profiles[0].nschedules, 0);
+	cr_expect_not(cfg->profiles[0].safe_search.google);
+	cr_expect_eq(cfg->profiles[0].safe_search.youtube, SAFESEARCH_YT_OFF);
+	cr_expect_not(cfg->profiles[0].bypass_doh);
+	cr_expect_eq(cfg->profiles[0].outside_dns, OUTSIDE_DNS_ALLOW);
+	cr_expect(cfg->profiles[0].fail_open);
+	cr_expect_eq(config_profile_id(cfg, "default"), 0);
+	cr_expect_eq(config_profile_id(cfg, "child"), -1);
 	assert_round_trip(cfg);
 	config_free(cfg);
 }
@@ -110,7 +135,30 @@ Test(config, default_is_the_shipped_file)
 	cr_expect_str_eq(cfg->categories[0], "adult");
 	cr_expect_str_eq(cfg->categories[1], "gambling");
 	cr_expect_str_eq(cfg->categories[5], "bypass");
-	cr_expect_eq(cfg->block_mask, 0x3f);
+	/* Nothing for everyone: the profile "default" protects every device. */
+	cr_expect_eq(cfg->block_mask, 0);
+	cr_assert_eq(cfg->nprofiles, 1);
+	cr_expect_not(cfg->profiles_implicit);
+	cr_expect_eq(cfg->default_profile, 0);
+	cr_expect_str_eq(cfg->profiles[0].name, "default");
+	cr_expect_eq(cfg->profiles[0].block_mask, 0x7);	/* adult, gambling,
+							   anon-chat */
+	cr_expect_eq(cfg->profiles[0].service_mask, 0);
+	cr_expect(cfg->profiles[0].bypass_doh);
+	cr_expect(cfg->profiles[0].bypass_vpn);
+	cr_expect(cfg->profiles[0].bypass_dot);
+	cr_expect(cfg->profiles[0].bypass_ech);
+	cr_expect_eq(cfg->profiles[0].outside_dns, OUTSIDE_DNS_REDIRECT);
+	cr_expect(cfg->profiles[0].safe_search.google);
+	cr_expect(cfg->profiles[0].safe_search.bing);
+	cr_expect(cfg->profiles[0].safe_search.duckduckgo);
+	cr_expect(cfg->profiles[0].safe_search.brave);
+	cr_expect(cfg->profiles[0].safe_search.ecosia);
+	cr_expect_eq(cfg->profiles[0].safe_search.youtube,
+	    SAFESEARCH_YT_STRICT);
+	cr_expect(cfg->profiles[0].fail_open);
+	cr_expect_eq(cfg->ndevices, 0);
+	cr_expect_eq(cfg->nalways_allow, 0);
 	cr_expect_eq(cfg->confidential_mask, 0);
 	cr_expect_eq(cfg->nlists, 6);
 	cr_expect_str_eq(cfg->lists[5].files[0], "seed/bypass-canaries.domains");
@@ -152,6 +200,10 @@ Test(config, defaults_match_shipped_file)
 	cr_expect_str_eq(def->events_path, empty->events_path);
 	cr_expect_eq(def->log_level, empty->log_level);
 	cr_expect_str_eq(def->control_socket, empty->control_socket);
+	cr_expect_str_eq(def->state_path, empty->state_path);
+	cr_expect_str_eq(def->dhcp_leases, empty->dhcp_leases);
+	cr_expect(addr_equal(&def->resolver, &empty->resolver));
+	cr_expect_eq(def->resolver_port, empty->resolver_port);
 	config_free(def);
 	config_free(empty);
 }
@@ -229,6 +281,7 @@ Test(config, canonical_text)
 	    "  block_response = \"nxdomain\";\n"
 	    "  ttl = 300;\n"
 	    "  block_page = [ \"::1\" ];\n"
+	    "  resolver = \"127.0.0.1\";\n"
 	    "};\n"
 	    "connections = {\n"
 	    "  ports = [ ];\n"
@@ -243,12 +296,16 @@ Test(config, canonical_text)
 	    "  { category = \"y\"; files = [ \"y.d\" ]; }\n"
 	    ");\n"
 	    "block = [ \"x\", \"y\" ];\n"
+	    "dhcp_leases = \"/var/lib/misc/dnsmasq.leases\";\n"
+	    "devices = ( );\n"
+	    "always_allow = [ ];\n"
 	    "log = {\n"
 	    "  events = \"/var/log/safegate/events.jsonl\";\n"
 	    "  level = \"info\";\n"
 	    "};\n"
 	    "control = {\n"
 	    "  socket = \"/run/safegate/control.sock\";\n"
+	    "  state = \"/var/lib/safegate/state\";\n"
 	    "};\n");
 	cr_expect_str_eq(cfg->lists[0].files[0], "q\"\\\t.d");
 	free(out);
@@ -712,4 +769,593 @@ Test(config, feed_errors)
 	load_fails("lists_db = \"x.sgdb\";\n",
 	    "t.conf:1: lists_db must be an absolute path (starting with /)");
 	load_fails("feeds = \"\";\n", "t.conf:1: feeds must not be empty");
+}
+
+/* ---------------------------------------------------- parents' policy */
+
+/* The lists the policy tests share: ids adult 0 .. bypass 4. */
+#define POLICY_LISTS \
+	"lists = (\n" \
+	"  { category = \"adult\"; files = [ \"a\" ]; },\n" \
+	"  { category = \"gambling\"; files = [ \"g\" ]; },\n" \
+	"  { category = \"vpn-proxy\"; files = [ \"v\" ]; },\n" \
+	"  { category = \"doh\"; files = [ \"d\" ]; },\n" \
+	"  { category = \"bypass\"; files = [ \"b\" ]; }\n" \
+	");\n"
+
+static uint64_t
+bit(const struct config *cfg, const char *category)
+{
+	int id = config_category_id(cfg, category);
+
+	cr_assert_geq(id, 0, "no category %s", category);
+	return UINT64_C(1) << id;
+}
+
+Test(config, profiles)
+{
+	struct config *cfg;
+	const struct config_profile *p;
+	const struct config_schedule *sc;
+	const struct config_list *l;
+
+	cfg = load("queue = { fail_open = false; };\n"
+	    POLICY_LISTS
+	    "block = [ \"adult\" ];\n"
+	    "default_profile = \"teen\";\n"
+	    "profiles = {\n"
+	    "  child = {\n"
+	    "    block = [ \"gambling\", \"adult\" ];\n"
+	    "    services = [ \"tiktok\", \"roblox\" ];\n"
+	    "    allow = [ \"*.BBC.co.uk.\", \"xn--bcher-kva.example\" ];\n"
+	    "    deny = [ \"example.com\" ];\n"
+	    "    schedules = {\n"
+	    "      bedtime = { when = \"Sun-Thu 21:00-07:00\";\n"
+	    "                  block = \"all\"; };\n"
+	    "      homework = { when = \"Mon-Fri 16:00-18:00\";\n"
+	    "                   block = [ \"gambling\" ];\n"
+	    "                   services = [ \"discord\", \"roblox\" ]; };\n"
+	    "    };\n"
+	    "    safe_search = { google = true; ecosia = true;\n"
+	    "                    youtube = \"moderate\"; };\n"
+	    "    bypass = { doh = true; vpn = true; dot = true;\n"
+	    "               outside_dns = \"block\"; };\n"
+	    "    fail = \"open\";\n"
+	    "  };\n"
+	    "  teen = { bypass = { ech = true;\n"
+	    "                      outside_dns = \"redirect\"; }; };\n"
+	    "};\n");
+
+	cr_assert_eq(cfg->nprofiles, 2);
+	cr_expect_not(cfg->profiles_implicit);
+	cr_expect_eq(cfg->default_profile, 1);
+	cr_expect_eq(config_profile_id(cfg, "child"), 0);
+	cr_expect_eq(config_profile_id(cfg, "teen"), 1);
+	cr_expect_eq(config_profile_id(cfg, "Teen"), -1);
+
+	/* Services became categories after the lists', in order of first
+	   naming; the implicit entries read services/NAME.domains. */
+	cr_assert_eq(cfg->ncategories, 8);
+	cr_expect_str_eq(cfg->categories[5], "tiktok");
+	cr_expect_str_eq(cfg->categories[6], "roblox");
+	cr_expect_str_eq(cfg->categories[7], "discord");
+	cr_assert_eq(cfg->nlists, 8);
+	for (size_t i = 0; i < 5; i++)
+		cr_expect_not(cfg->lists[i].implicit);
+	l = &cfg->lists[7];
+	cr_expect(l->implicit);
+	cr_expect_str_eq(l->category, "discord");
+	cr_expect_eq(l->category_id, 7);
+	cr_expect_not(l->confidential);
+	cr_assert_eq(l->nfiles, 1);
+	cr_expect_str_eq(l->files[0], "services/discord.domains");
+	cr_expect_eq(l->nfeeds, 0);
+	cr_expect_eq(l->line, 22);	/* where discord is first named */
+	cr_expect_eq(cfg->block_mask, bit(cfg, "adult"));
+
+	p = &cfg->profiles[0];
+	cr_expect_str_eq(p->name, "child");
+	cr_expect_eq(p->line, 12);
+	cr_expect_eq(p->block_mask, bit(cfg, "adult") | bit(cfg, "gambling"));
+	cr_expect_eq(p->service_mask, bit(cfg, "tiktok") | bit(cfg, "roblox"));
+	cr_assert_eq(p->nallow, 2);
+	cr_expect_str_eq(p->allow[0], "bbc.co.uk");
+	cr_expect_str_eq(p->allow[1], "xn--bcher-kva.example");
+	cr_assert_eq(p->ndeny, 1);
+	cr_expect_str_eq(p->deny[0], "example.com");
+	cr_assert_eq(p->nschedules, 2);
+	sc = &p->schedules[0];
+	cr_expect_str_eq(sc->name, "bedtime");
+	cr_expect(sc->all);
+	cr_expect_eq(sc->block_mask, 0);
+	cr_expect_eq(sc->service_mask, 0);
+	cr_expect_eq(sc->line, 18);
+	cr_expect_eq(sc->when.n, 1);
+	sc = &p->schedules[1];
+	cr_expect_str_eq(sc->name, "homework");
+	cr_expect_not(sc->all);
+	cr_expect_eq(sc->block_mask, bit(cfg, "gambling"));
+	cr_expect_eq(sc->service_mask, bit(cfg, "discord") |
+	    bit(cfg, "roblox"));
+	cr_expect(p->safe_search.google);
+	cr_expect_not(p->safe_search.bing);
+	cr_expect(p->safe_search.ecosia);
+	cr_expect_eq(p->safe_search.youtube, SAFESEARCH_YT_MODERATE);
+	/* The bypass categories stay out of the masks: the policy adds
+	   them. */
+	cr_expect(p->bypass_doh);
+	cr_expect(p->bypass_vpn);
+	cr_expect(p->bypass_dot);
+	cr_expect_not(p->bypass_ech);
+	cr_expect_eq(p->outside_dns, OUTSIDE_DNS_BLOCK);
+	cr_expect(p->fail_open);	/* said so, over queue.fail_open */
+
+	p = &cfg->profiles[1];
+	cr_expect_eq(p->block_mask, 0);
+	cr_expect_eq(p->service_mask, 0);
+	cr_expect_eq(p->nallow + p->ndeny + p->nschedules, 0);
+	cr_expect(p->bypass_ech);
+	cr_expect_not(p->bypass_doh);
+	cr_expect_eq(p->outside_dns, OUTSIDE_DNS_REDIRECT);
+	cr_expect_eq(p->safe_search.youtube, SAFESEARCH_YT_OFF);
+	cr_expect_not(p->fail_open);	/* queue.fail_open */
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+/* A service that lists defines is that category: no implicit entry. */
+Test(config, service_explicit_category)
+{
+	struct config *cfg;
+	char *out;
+
+	cfg = load("lists = (\n"
+	    "  { category = \"youtube\"; files = [ \"/etc/yt.domains\" ]; },\n"
+	    "  { category = \"adult\"; files = [ \"a\" ]; } );\n"
+	    "profiles = { default = { services = [ \"tiktok\", \"youtube\" ];\n"
+	    "  block = [ \"youtube\" ]; }; };\n");
+	cr_expect_eq(cfg->nlists, 3);
+	cr_expect_eq(cfg->ncategories, 3);
+	cr_expect_eq(config_category_id(cfg, "youtube"), 0);
+	cr_expect_eq(config_category_id(cfg, "tiktok"), 2);
+	cr_expect_not(cfg->lists[0].implicit);
+	cr_expect(cfg->lists[2].implicit);
+	cr_expect_eq(cfg->profiles[0].service_mask, 5);
+	cr_expect_eq(cfg->profiles[0].block_mask, 1);
+	out = print(cfg);
+	/* Implicit entries are not written; services in their own order. */
+	cr_expect(strstr(out, "services/") == NULL, "%s", out);
+	cr_expect(strstr(out, "services = [ \"tiktok\", \"youtube\" ];") !=
+	    NULL, "%s", out);
+	free(out);
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+Test(config, implicit_profile)
+{
+	struct config *cfg;
+	char *out;
+
+	cfg = load("queue = { fail_open = false; };\n"
+	    "devices = ( { name = \"tv\"; ip = \"192.0.2.20\";\n"
+	    "              profile = \"default\"; } );\n");
+	cr_assert_eq(cfg->nprofiles, 1);
+	cr_expect(cfg->profiles_implicit);
+	cr_expect_str_eq(cfg->profiles[0].name, CONFIG_DEFAULT_PROFILE);
+	cr_expect_not(cfg->profiles[0].fail_open);	/* queue.fail_open */
+	cr_expect_eq(cfg->devices[0].spec.profile, 0);
+	out = print(cfg);
+	cr_expect(strstr(out, "profiles") == NULL, "%s", out);
+	cr_expect(strstr(out, "default_profile") == NULL, "%s", out);
+	free(out);
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+Test(config, devices)
+{
+	static const uint8_t mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x00, 0x01 };
+	struct config *cfg;
+	const struct config_device *d;
+	char buf[ADDR_STRLEN];
+
+	cfg = load("devices = (\n"
+	    "  { name = \"amy-tablet\"; mac = \"02:AB:cd:00:00:01\";\n"
+	    "    profile = \"child\"; },\n"
+	    "  { name = \"amy-tablet\"; ip = \"192.168.1.21\"; profile = "
+	    "\"child\"; },\n"
+	    "  { name = \"tv\"; ip = \"2001:db8::20\"; profile = "
+	    "\"default\"; },\n"
+	    "  { name = \"guests\"; cidr = \"2001:db8:2::/48\"; profile = "
+	    "\"default\"; },\n"
+	    "  { name = \"Lab_1.x\"; cidr = \"10.0.0.0/8\"; profile = "
+	    "\"child\"; }\n"
+	    ");\n"
+	    "profiles = { default = { }; child = { }; };\n");
+	cr_assert_eq(cfg->ndevices, 5);
+	d = &cfg->devices[0];
+	cr_expect_str_eq(d->name, "amy-tablet");
+	cr_expect_eq(d->spec.name, d->name);
+	cr_expect_eq(d->spec.kind, DEVICES_MAC);
+	cr_expect_eq(memcmp(d->spec.mac, mac, 6), 0);
+	cr_expect_eq(d->spec.profile, 1);
+	cr_expect_eq(d->line, 2);
+	d = &cfg->devices[1];
+	cr_expect_eq(d->spec.kind, DEVICES_IP);
+	cr_expect_eq(d->spec.addr.family, AF_INET);
+	cr_expect_str_eq(addr_ntop(&d->spec.addr, buf, sizeof(buf)),
+	    "192.168.1.21");
+	cr_expect_eq(d->spec.profile, 1);
+	cr_expect_eq(d->line, 4);
+	d = &cfg->devices[2];
+	cr_expect_eq(d->spec.addr.family, AF_INET6);
+	cr_expect_eq(d->spec.profile, 0);
+	d = &cfg->devices[3];
+	cr_expect_eq(d->spec.kind, DEVICES_CIDR);
+	cr_expect_eq(d->spec.prefix, 48);
+	cr_expect_str_eq(addr_ntop(&d->spec.addr, buf, sizeof(buf)),
+	    "2001:db8:2::");
+	d = &cfg->devices[4];
+	cr_expect_str_eq(d->spec.name, "Lab_1.x");
+	cr_expect_eq(d->spec.prefix, 8);
+	cr_expect_eq(d->spec.profile, 1);
+	assert_round_trip(cfg);
+	config_free(cfg);
+}
+
+Test(config, resolver)
+{
+	struct config *cfg;
+	char buf[ADDR_STRLEN], *out;
+
+	cfg = load("dns = { resolver = \"2001:DB8::53#5353\"; };");
+	cr_expect_str_eq(addr_ntop(&cfg->resolver, buf, sizeof(buf)),
+	    "2001:db8::53");
+	cr_expect_eq(cfg->resolver_port, 5353);
+	out = print(cfg);
+	cr_expect(strstr(out, "  resolver = \"2001:db8::53#5353\";\n") !=
+	    NULL, "%s", out);
+	free(out);
+	assert_round_trip(cfg);
+	config_free(cfg);
+
+	cfg = load("dns = { resolver = \"192.0.2.53#53\"; };");
+	cr_expect_eq(cfg->resolver_port, 53);
+	out = print(cfg);
+	cr_expect(strstr(out, "  resolver = \"192.0.2.53\";\n") != NULL, "%s",
+	    out);
+	free(out);
+	config_free(cfg);
+
+	cfg = load("dns = { resolver = \"10.0.0.1#65535\"; };");
+	cr_expect_eq(cfg->resolver_port, 65535);
+	config_free(cfg);
+
+	load_fails("dns = { resolver = \"10.0.0.1#\"; };", "t.conf:1: "
+	    "dns.resolver: \"10.0.0.1#\" has a port that is not 1..65535");
+	load_fails("dns = { resolver = \"10.0.0.1#99999999999\"; };",
+	    "t.conf:1: dns.resolver: \"10.0.0.1#99999999999\" has a port that "
+	    "is not 1..65535");
+	load_fails("dns = { resolver = \"#53\"; };", "t.conf:1: dns.resolver: "
+	    "\"#53\" is not an IPv4 or IPv6 address, or one and a port like "
+	    "\"127.0.0.1#5353\"");
+	load_fails("dns = { resolver = \"\"; };", "t.conf:1: dns.resolver: "
+	    "\"\" is not an IPv4 or IPv6 address, or one and a port like "
+	    "\"127.0.0.1#5353\"");
+}
+
+Test(config, policy_errors)
+{
+	load_fails(POLICY_LISTS "profiles = { default = { block = [ \"adult\","
+	    " \"tiktok\" ]; }; };", "t.conf:8: profiles.default.block: "
+	    "'tiktok' is a service, not a category lists define; name it in "
+	    "services");
+	/* Only the lists' categories are categories of block, even once a
+	   service has made its own. */
+	load_fails(POLICY_LISTS "profiles = { a = { services = [ \"tiktok\" ]; "
+	    "};\n default = { block = [ \"tiktok\" ]; }; };", "t.conf:9: "
+	    "profiles.default.block: 'tiktok' is a service, not a category "
+	    "lists define; name it in services");
+	load_fails("profiles = { default = { block = [ \"adult\" ]; }; };",
+	    "t.conf:1: profiles.default.block: unknown category 'adult' (no "
+	    "lists are defined)");
+	load_fails("profiles = { default = { services = [ \"TikTok\" ]; }; };",
+	    "t.conf:1: profiles.default.services: unknown service 'TikTok' "
+	    "(services: discord, fortnite, instagram, minecraft, roblox, "
+	    "snapchat, telegram, tiktok, twitch, whatsapp, youtube)");
+	load_fails("profiles = { default = { schedules = { b = {\n"
+	    " when = \"Mon-Mon 21:00-22:00\"; block = \"all\"; }; }; }; };",
+	    "t.conf:2: b: \"Mon-Mon 21:00-22:00\" at column 1: a range must "
+	    "end on another day than it starts");
+	load_fails("profiles = { default = { fail = \"open\"; }; a = { "
+	    "bypass = { doh = 1; }; }; };",
+	    "t.conf:1: profiles.a.bypass.doh must be a boolean");
+	load_fails("devices = ( { name = \"x\"; cidr = \"2001:db8::/129\"; "
+	    "profile = \"default\"; } );", "t.conf:1: devices entry 1 (x): "
+	    "cidr \"2001:db8::/129\" has a prefix length over 128");
+	load_fails("devices = ( { name = \"x\"; cidr = \"10.0.0.0/\"; "
+	    "profile = \"default\"; } );", "t.conf:1: devices entry 1 (x): "
+	    "cidr \"10.0.0.0/\" is not an address and a prefix length, like "
+	    "\"192.168.2.0/24\"");
+	load_fails("devices = ( { name = \"x\"; mac = \"02:00:00:00:00:0g\"; "
+	    "profile = \"default\"; } );", "t.conf:1: devices entry 1 (x): mac "
+	    "\"02:00:00:00:00:0g\" is not a MAC address like "
+	    "\"02:00:00:00:00:01\"");
+	load_fails("devices = ( { name = \"x\"; mac = \"02:00:00:00:00:011\"; "
+	    "profile = \"default\"; } );", "t.conf:1: devices entry 1 (x): mac "
+	    "\"02:00:00:00:00:011\" is not a MAC address like "
+	    "\"02:00:00:00:00:01\"");
+	load_fails("devices = ( { name = \"\"; ip = \"10.0.0.1\"; "
+	    "profile = \"default\"; } );", "t.conf:1: devices entry 1: name "
+	    "\"\" is not a valid device name (1 to 63 of A-Z, a-z, 0-9, ., _ "
+	    "and -)");
+	load_fails("devices = ( { name = \"x\"; ip = \"10.0.0.1\";\n"
+	    "  cidr = \"10.0.0.0/8\"; mac = \"02:00:00:00:00:01\"; "
+	    "profile = \"default\"; } );", "t.conf:2: devices entry 1 (x) has "
+	    "both mac and ip; give exactly one of mac, ip and cidr");
+	load_fails("lists = ( { category = \"abuse\"; confidential = true; "
+	    "files = [ \"h\" ]; } );\nblock = [ ];\n", "t.conf:1: lists entry "
+	    "1 (abuse) is confidential, so \"abuse\" must be in block: a "
+	    "confidential category blocks everyone");
+	load_fails("dhcp_leases = 1;", "t.conf:1: dhcp_leases must be a "
+	    "string");
+	load_fails("always_allow = \"a.example\";", "t.conf:1: always_allow "
+	    "must be a list of names, like [ \"example.org\" ]");
+}
+
+/* A printf'd config text in a growing buffer. */
+struct text {
+	char	*buf;
+	size_t	 len;
+	FILE	*fp;
+};
+
+static void
+text_open(struct text *t)
+{
+	t->buf = NULL;
+	t->fp = open_memstream(&t->buf, &t->len);
+	cr_assert_not_null(t->fp);
+}
+
+static char *
+text_close(struct text *t)
+{
+	cr_assert_eq(fclose(t->fp), 0);
+	return t->buf;
+}
+
+Test(config, policy_limits)
+{
+	struct config *cfg;
+	struct text t;
+	char *s;
+	int i;
+
+	/* DEVICES_MAX devices load; one more does not. */
+	text_open(&t);
+	fputs("devices = (\n", t.fp);
+	for (i = 0; i < DEVICES_MAX; i++)
+		fprintf(t.fp, "{ name = \"d%d\"; ip = \"10.0.%d.%d\"; "
+		    "profile = \"default\"; },\n", i, i / 256, i % 256);
+	fputs("{ name = \"last\"; ip = \"10.9.9.9\"; profile = \"default\"; "
+	    "} );\n", t.fp);
+	s = text_close(&t);
+	load_fails(s, "t.conf:1: devices has 1025 entries; at most 1024");
+	*strstr(s, "{ name = \"last\"") = '\0';
+	strcpy(strrchr(s, ','), " );\n");
+	cfg = load(s);
+	cr_expect_eq(cfg->ndevices, DEVICES_MAX);
+	config_free(cfg);
+	free(s);
+
+	/* CONFIG_MAX_NAMES names each; one more is refused. */
+	text_open(&t);
+	fputs("always_allow = [\n", t.fp);
+	for (i = 0; i < CONFIG_MAX_NAMES; i++)
+		fprintf(t.fp, "\"n%d.example\",\n", i);
+	fputs("\"last.example\" ];\n", t.fp);
+	s = text_close(&t);
+	load_fails(s, "t.conf:1: always_allow names 4097 names; at most "
+	    "4096");
+	*strstr(s, "\"last.example\"") = '\0';
+	strcpy(strrchr(s, ','), " ];\n");
+	cfg = load(s);
+	cr_expect_eq(cfg->nalways_allow, CONFIG_MAX_NAMES);
+	cr_expect_str_eq(cfg->always_allow[4095], "n4095.example");
+	assert_round_trip(cfg);
+	config_free(cfg);
+	free(s);
+
+	/* A duplicate among many is found, with both lines. */
+	text_open(&t);
+	fputs("profiles = { default = { deny = [\n", t.fp);
+	for (i = 0; i < 3000; i++)
+		fprintf(t.fp, "\"n%d.example\",\n", i % 2500);
+	fputs("\"x.example\" ]; }; };\n", t.fp);
+	s = text_close(&t);
+	load_fails(s, "t.conf:2502: profiles.default.deny: \"n0.example\" is "
+	    "named twice, first on line 2");
+	free(s);
+
+	/* 64 categories with the services' own. */
+	text_open(&t);
+	fputs("lists = (\n", t.fp);
+	for (i = 0; i < 62; i++)
+		fprintf(t.fp, "{ category = \"c%d\"; files = [ \"f\" ]; },\n",
+		    i);
+	fputs("{ category = \"c62\"; files = [ \"f\" ]; } );\n"
+	    "profiles = { default = { services = [ \"tiktok\" ];\n"
+	    "  schedules = { s = { when = \"daily 10:00-11:00\";\n"
+	    "    services = [ \"tiktok\", \"roblox\" ]; }; }; }; };\n", t.fp);
+	s = text_close(&t);
+	load_fails(s, "t.conf:67: service 'roblox' is one category too many; "
+	    "at most 64 categories, the lists' and the services' together");
+	*strstr(s, ", \"roblox\"") = ' ';
+	memcpy(strstr(s, "\"roblox\""), "        ", 8);
+	cfg = load(s);
+	cr_expect_eq(cfg->ncategories, 64);
+	cr_expect(cfg->lists[63].implicit);
+	assert_round_trip(cfg);
+	config_free(cfg);
+	free(s);
+}
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* blocklists/services/ holds exactly config_services, as NAME.domains. */
+Test(config, services_are_the_shipped_lists)
+{
+	char *names[64];
+	struct dirent *e;
+	size_t n = 0, i, len;
+	DIR *d;
+
+	d = opendir("blocklists/services");
+	cr_assert_not_null(d, "blocklists/services: %s (run from the "
+	    "repository root)", strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		len = strlen(e->d_name);
+		if (len <= 8 || strcmp(e->d_name + len - 8, ".domains") != 0)
+			continue;
+		cr_assert_lt(n, 64);
+		names[n++] = strndup(e->d_name, len - 8);
+	}
+	closedir(d);
+	qsort(names, n, sizeof(*names), cmp_str);
+	cr_expect_eq(n, config_nservices);
+	for (i = 0; i < n && i < config_nservices; i++)
+		cr_expect_str_eq(names[i], config_services[i]);
+	for (i = 1; i < config_nservices; i++)
+		cr_expect_lt(strcmp(config_services[i - 1], config_services[i]),
+		    0, "config_services is not sorted");
+	for (i = 0; i < n; i++)
+		free(names[i]);
+}
+
+/*
+ * Every key of the schema (config.h), as a path of names: a profile's or a
+ * schedule's own name is "*", and a lists or devices entry adds nothing.
+ */
+static const char *const schema_keys[] = {
+	"queue", "queue.numbers", "queue.fail_open", "queue.max_len",
+	"firewall", "firewall.manage", "firewall.backend",
+	"dns", "dns.block_response", "dns.ttl", "dns.block_page",
+	"dns.resolver",
+	"connections", "connections.ports", "connections.quic",
+	"connections.no_sni",
+	"lists_dir", "lists_db", "feeds",
+	"lists", "lists.category", "lists.files", "lists.feeds",
+	"block", "dhcp_leases",
+	"devices", "devices.name", "devices.mac", "devices.ip", "devices.cidr",
+	"devices.profile",
+	"default_profile", "profiles", "profiles.*",
+	"profiles.*.block", "profiles.*.services", "profiles.*.allow",
+	"profiles.*.deny", "profiles.*.schedules", "profiles.*.schedules.*",
+	"profiles.*.schedules.*.when", "profiles.*.schedules.*.block",
+	"profiles.*.schedules.*.services",
+	"profiles.*.safe_search", "profiles.*.safe_search.google",
+	"profiles.*.safe_search.bing", "profiles.*.safe_search.duckduckgo",
+	"profiles.*.safe_search.brave", "profiles.*.safe_search.ecosia",
+	"profiles.*.safe_search.youtube",
+	"profiles.*.bypass", "profiles.*.bypass.doh", "profiles.*.bypass.dot",
+	"profiles.*.bypass.vpn", "profiles.*.bypass.ech",
+	"profiles.*.bypass.outside_dns", "profiles.*.fail",
+	"always_allow",
+	"log", "log.events", "log.level",
+	"control", "control.socket", "control.state",
+};
+
+/*
+ * Keys no shipped file can set: a confidential list needs a licensed file
+ * of hashes that safegate does not ship, so safegate.conf only shows the
+ * key in a comment (the goldens load it).
+ */
+static const char *const schema_keys_unshown[] = { "lists.confidential" };
+
+#define MAX_SEEN	128
+
+static bool
+in_list(const char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(v[i], s) == 0)
+			return true;
+	return false;
+}
+
+static void
+collect_keys(const config_setting_t *s, const char *path, char **seen,
+    size_t *n)
+{
+	const config_setting_t *e;
+	const char *name;
+	size_t plen = strlen(path);
+	char p[256];
+	unsigned i;
+
+	for (i = 0; (e = config_setting_get_elem(s, i)) != NULL; i++) {
+		if ((name = config_setting_name(e)) == NULL) {
+			/* an element: a lists or devices entry, or a value */
+			if (config_setting_is_group(e))
+				collect_keys(e, path, seen, n);
+			continue;
+		}
+		if (strcmp(path, "profiles") == 0 || (plen > 10 &&
+		    strcmp(path + plen - 10, ".schedules") == 0))
+			name = "*";
+		snprintf(p, sizeof(p), "%s%s%s", path, plen ? "." : "", name);
+		if (!in_list((const char *const *)seen, *n, p)) {
+			cr_assert_lt(*n, MAX_SEEN);
+			seen[(*n)++] = strdup(p);
+		}
+		if (config_setting_is_group(e) || config_setting_is_list(e))
+			collect_keys(e, p, seen, n);
+	}
+}
+
+/*
+ * The shipped file and the examples, between them, set every key of the
+ * schema: each key is shown to the reader somewhere, with a value.
+ */
+Test(config, shipped_files_use_every_key)
+{
+	char *seen[MAX_SEEN];
+	size_t n = 0, i, k;
+	glob_t g;
+	config_t lc;
+
+	cr_assert_eq(glob("config/examples/*.conf", 0, NULL, &g), 0,
+	    "no config/examples/*.conf (run from the repository root)");
+	for (k = 0; k <= g.gl_pathc; k++) {
+		const char *path = k == 0 ? "config/safegate.conf" :
+		    g.gl_pathv[k - 1];
+		struct config *cfg;
+
+		cfg = config_load_file(path, err, sizeof(err));
+		cr_assert_not_null(cfg, "%s", err);
+		config_free(cfg);
+		cr_assert_eq(config_read_other(path, &lc, err, sizeof(err)), 0,
+		    "%s", err);
+		collect_keys(config_root_setting(&lc), "", seen, &n);
+		config_destroy(&lc);
+	}
+	cr_expect_geq(g.gl_pathc, 2);
+	globfree(&g);
+	for (i = 0; i < sizeof(schema_keys) / sizeof(*schema_keys); i++)
+		cr_expect(in_list((const char *const *)seen, n, schema_keys[i]),
+		    "no shipped file sets %s", schema_keys[i]);
+	for (i = 0; i < n; i++) {
+		cr_expect(in_list(schema_keys, sizeof(schema_keys) /
+		    sizeof(*schema_keys), seen[i]) ||
+		    in_list(schema_keys_unshown, sizeof(schema_keys_unshown) /
+		    sizeof(*schema_keys_unshown), seen[i]),
+		    "%s is missing from schema_keys", seen[i]);
+		free(seen[i]);
+	}
 }

@@ -298,7 +298,8 @@ Test(update, check_config, .init = setup, .fini = teardown)
 	cfg = config_load_string("t.conf", "lists = (\n"
 	    "  { category = \"adult\"; feeds = [ \"clear\" ]; },\n"
 	    "  { category = \"abuse\"; confidential = true; feeds = "
-	    "[ \"hashes\" ]; }\n);\n", err, sizeof(err));
+	    "[ \"hashes\" ]; }\n);\nblock = [ \"abuse\" ];\n", err,
+	    sizeof(err));
 	cr_assert_not_null(cfg, "%s", err);
 	cr_expect_eq(update_check_config(reg, cfg, err, sizeof(err)), 0,
 	    "%s", err);
@@ -327,7 +328,8 @@ Test(update, check_config, .init = setup, .fini = teardown)
 
 	cfg = config_load_string("t.conf", "lists = (\n"
 	    "  { category = \"abuse\"; confidential = true;\n"
-	    "    feeds = [ \"clear\" ]; }\n);\n", err, sizeof(err));
+	    "    feeds = [ \"clear\" ]; }\n);\nblock = [ \"abuse\" ];\n",
+	    err, sizeof(err));
 	cr_assert_not_null(cfg, "%s", err);
 	cr_expect_eq(update_check_config(reg, cfg, err, sizeof(err)),
 	    SG_ECONFIG);
