@@ -250,6 +250,13 @@ safesearch_is_safe_host(const char *name, size_t len)
 	    sizeof(safesearch_safe_hosts[0]), safesearch_cmp_str) != NULL;
 }
 
+size_t
+safesearch_targets(const char *const **out)
+{
+	*out = safesearch_safe_hosts;
+	return NELEM(safesearch_safe_hosts);
+}
+
 const char *
 safesearch_engine_name(enum safesearch_engine engine)
 {

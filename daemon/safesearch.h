@@ -80,6 +80,14 @@ bool		safesearch_enabled(const struct safesearch_config *cfg,
  */
 bool		safesearch_is_safe_host(const char *name, size_t len);
 
+/*
+ * Every distinct safe host a target can be (forcesafesearch.google.com,
+ * restrict.youtube.com, ...), whatever the settings: *out is set to a
+ * static array of static strings, sorted, and its length is returned.  For
+ * the resolver that keeps their addresses (safehosts.h).
+ */
+size_t		safesearch_targets(const char *const **out);
+
 /* "google", "youtube", ... or "none"; a static string. */
 const char	*safesearch_engine_name(enum safesearch_engine engine);
 
