@@ -74,6 +74,15 @@ evlog_format(const struct event *ev, char *buf, size_t len)
 		sbuf_str(&b, "\"");
 	} else
 		sbuf_str(&b, "null");
+	if (ev->profile != NULL) {
+		sbuf_str(&b, ",\"device\":");
+		if (ev->device != NULL)
+			sbuf_json_string(&b, ev->device, strlen(ev->device));
+		else
+			sbuf_str(&b, "null");
+		sbuf_str(&b, ",\"profile\":");
+		sbuf_json_string(&b, ev->profile, strlen(ev->profile));
+	}
 	sbuf_str(&b, ",\"name\":");
 	if (ev->confidential)
 		sbuf_str(&b, "null");
@@ -112,6 +121,14 @@ evlog_format(const struct event *ev, char *buf, size_t len)
 		sbuf_json_string(&b, ev->rule != NULL ? ev->rule : "", ev->rule_len);
 	if (ev->ech)
 		sbuf_str(&b, ",\"ech\":true");
+	if (ev->reason != NULL) {
+		sbuf_str(&b, ",\"reason\":");
+		sbuf_json_string(&b, ev->reason, strlen(ev->reason));
+	}
+	if (ev->schedule != NULL) {
+		sbuf_str(&b, ",\"schedule\":");
+		sbuf_json_string(&b, ev->schedule, strlen(ev->schedule));
+	}
 	sbuf_str(&b, ",\"action\":");
 	sbuf_json_string(&b, ev->action, strlen(ev->action));
 	sbuf_str(&b, "}\n");

@@ -49,6 +49,13 @@ struct event {
 	const uint8_t	*hash;		/* 32 bytes */
 	const char	*action;	/* "nxdomain", "null", "address",
 					   "reset" */
+	/* Written when profile is not NULL: the device's name (or null) and
+	   profile; when reason is not NULL: why (policy_reason_name()) and
+	   the schedule in force that blocked, if any. */
+	const char	*device;
+	const char	*profile;
+	const char	*reason;
+	const char	*schedule;
 };
 
 /* Opens (creating, mode 0640) for appending.  The parent directory is

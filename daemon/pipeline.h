@@ -30,6 +30,35 @@
  *                    req.name is "" (length 0), action "reset" or "drop",
  *                    and the event line has kind tls, http or quic, name
  *                    "", categories [] and rule "".
+ *
+ * The device's profile (policy.h) goes further still:
+ *   safe search      an allowed question for a search host (a single
+ *                    question over UDP) is answered with a CNAME to the
+ *                    safe host and its addresses from meta->sh
+ *                    (PL_DROP_SAFE_SEARCH: dropped, answer forged; with no
+ *                    address known yet, the CNAME alone).  A TLS, QUIC or
+ *                    HTTP connection named after a search host must go to
+ *                    one of the safe host's addresses, else it is reset
+ *                    or dropped (PL_DROP_SEARCH_ADDRESS), once those are
+ *                    known.  Over TCP DNS such a question is reset: the
+ *                    answer cannot be forged into the stream.  A query
+ *                    with several questions, one of them rewritten, is
+ *                    dropped as malformed (SG_EUNSUPP): resolvers refuse
+ *                    those anyway.
+ *   bypass.ech       an allowed HTTPS or SVCB question gets NOERROR with
+ *                    no data (PL_DROP_NODATA), so browsers use no ECH.
+ *   outside_dns      "block": a query forwarded to another resolver
+ *                    (meta->forwarded) is dropped, or reset over TCP
+ *                    (PL_DROP_OUTSIDE_DNS), and recorded.
+ *   bypass.dot       TCP or UDP to port 853 is reset or dropped
+ *                    (PL_DROP_DOT), recorded with an empty name; else it
+ *                    settles as allowed.
+ *   fail             a full flow table fails open or closed as the
+ *                    device's profile says.
+ * These decisions set dec.reason (policy.h): safe-search, nodata and
+ * search-address are allowed-then-answered or blocked by address;
+ * outside-dns and dot are blocks with reason REASON_OUTSIDE_DNS and
+ * REASON_DOT.
  */
 #ifndef SG_PIPELINE_H
 #define SG_PIPELINE_H
@@ -45,6 +74,8 @@
 #include "policy.h"
 
 struct snapshot;
+struct overrides;
+struct safehosts;
 
 /* Why a packet got its verdict; each has a counter. */
 enum pipeline_outcome {
@@ -69,6 +100,17 @@ enum pipeline_outcome {
 	PL_DROP_QUIC_POLICY,	/* UDP 443 while connections.quic = "block" */
 	PL_DROP_NO_SNI,		/* no SNI or host, connections.no_sni =
 				   "block": reset (TCP) or dropped (QUIC) */
+	PL_DROP_SAFE_SEARCH,	/* allowed, answered with the safe host's
+				   CNAME and addresses */
+	PL_DROP_NODATA,		/* allowed HTTPS/SVCB question answered
+				   with no data (bypass.ech) */
+	PL_DROP_OUTSIDE_DNS,	/* DNS to another resolver, outside_dns =
+				   "block": dropped (UDP) or reset (TCP) */
+	PL_DROP_DOT,		/* DNS over TLS, bypass.dot: reset or
+				   dropped */
+	PL_DROP_SEARCH_ADDRESS,	/* a search host's connection to an
+				   address not its safe host's: reset or
+				   dropped */
 	PL_OUTCOME_COUNT
 };
 
@@ -81,6 +123,12 @@ struct pipeline_meta {
 	time_t		 mono;		/* monotonic seconds, for the timeouts
 					   of connections waiting for a name
 					   (a replay gives the capture's) */
+	bool		 forwarded;	/* FORWARD hook: DNS to a resolver
+					   other than this router */
+	const struct overrides *ov;	/* runtime pauses and allows, or NULL */
+	const struct safehosts *sh;	/* safe-search hosts' addresses, or
+					   NULL (then CNAME-only answers and
+					   no address check) */
 };
 
 struct pipeline_out {
@@ -112,7 +160,8 @@ struct pipeline_result {
 	struct request	 req;
 	struct decision	 dec;
 	const char	*action;	/* "nxdomain", "null", "address",
-					   "reset" */
+					   "reset", "drop", "safe-search",
+					   "nodata" */
 	char		 name[DNS_TEXT_MAX + 1];	/* req.name points here */
 };
 

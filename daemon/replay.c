@@ -198,22 +198,6 @@ put_text(struct sbuf *b, const char *s, size_t n)
 }
 
 static const char *
-kind_name(enum request_kind k)
-{
-	switch (k) {
-	case REQ_DNS:
-		return "dns";
-	case REQ_TLS:
-		return "tls";
-	case REQ_HTTP:
-		return "http";
-	case REQ_QUIC:
-		return "quic";
-	}
-	return "?";
-}
-
-static const char *
 action_name(const struct pipeline_result *r)
 {
 	if (r->dec.action == ACTION_BLOCK)
@@ -263,7 +247,7 @@ replay_format(const struct snapshot *snap, uint64_t frame,
 	sbuf_init(&b, buf, len);
 	if (json) {
 		sbuf_printf(&b, "{\"frame\":%llu,\"kind\":\"%s\",\"name\":",
-		    (unsigned long long)frame, kind_name(r->req.kind));
+		    (unsigned long long)frame, policy_kind_name(r->req.kind));
 		if (r->dec.confidential || !has_name)
 			sbuf_str(&b, "null");
 		else
@@ -280,7 +264,7 @@ replay_format(const struct snapshot *snap, uint64_t frame,
 		sbuf_str(&b, "}\n");
 	} else {
 		sbuf_printf(&b, "%llu\t%s\t", (unsigned long long)frame,
-		    kind_name(r->req.kind));
+		    policy_kind_name(r->req.kind));
 		if (r->dec.confidential)
 			sbuf_str(&b, "(confidential)");
 		else if (!has_name)

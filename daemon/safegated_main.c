@@ -2,6 +2,7 @@
  * safegated - the filter daemon.  See safegated(8).
  */
 #include <getopt.h>
+#include <time.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "firewall.h"
 #include "log.h"
 #include "replay.h"
+#include "overrides.h"
 #include "server.h"
 #include "snapshot.h"
 
@@ -20,7 +22,7 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: safegated [-dfn] [-c file] [-D file] [-L dir] "
-	    "[-R up|down|show]\n"
+	    "[-R up|down|show] [-T time]\n"
 	    "       safegated -r file [--json] [-d] [-c file] [-D file] "
 	    "[-L dir]\n"
 	    "  -c file  configuration (default " CONFIG_DEFAULT_PATH
@@ -37,8 +39,32 @@ usage(void)
 	    "           run a pcap or pcapng file through the filter and\n"
 	    "           print one line per decision; opens no queue, no\n"
 	    "           rules, no control socket, writes no event log\n"
-	    "  --json   with -r: JSON lines\n");
+	    "  --json   with -r: JSON lines\n"
+	    "  -T time  test clock: run the policy as if it were this local\n"
+	    "           time now (\"YYYY-MM-DD HH:MM\", \"Sun 21:30\" or\n"
+	    "           @EPOCH), the clock then running on from there;\n"
+	    "           for tests only\n");
 	exit(2);
+}
+
+/*
+ * -T: the offset from the wall clock to the time given, as the local time
+ * forms safegatectl takes (overrides_parse_at()) or "@" and epoch seconds
+ * for a test that needs the second.
+ */
+static int
+test_clock(const char *text, time_t *offset)
+{
+	const char *why = "not a time";
+	time_t now = time(NULL), at;
+
+	if ((text[0] == '@' && overrides_parse_epoch(text + 1, &at) == 0) ||
+	    (text[0] != '@' && overrides_parse_at(text, now, &at, &why) == 0)) {
+		*offset = at - now;
+		return 0;
+	}
+	log_warnx("-T %s: %s", text, why);
+	return -1;
 }
 
 static int
@@ -86,36 +112,49 @@ rules(const struct config *cfg, const char *op)
 {
 	struct firewall_spec fw;
 	enum fw_backend be;
-	char buf[8192];
-	int r;
+	char *text = NULL, *text6 = NULL;
+	int status = 1;
 
-	firewall_spec_init(&fw, cfg);
-	if (strcmp(op, "up") == 0) {
-		if ((r = firewall_up(&fw, &be)) < 0)
-			return 1;
-		printf("rules up (%s)\n", config_backend_name(be));
-		return 0;
+	if (firewall_spec_init(&fw, cfg) < 0) {
+		log_warnx("firewall: out of memory");
+		goto out;
 	}
-	if (strcmp(op, "down") == 0)
-		return firewall_down() < 0 ? 1 : 0;
-	if (strcmp(op, "show") == 0) {
+	if (strcmp(op, "up") == 0) {
+		if (firewall_up(&fw, &be) < 0)
+			goto out;
+		printf("rules up (%s)\n", config_backend_name(be));
+		status = 0;
+	} else if (strcmp(op, "down") == 0)
+		status = firewall_down() < 0 ? 1 : 0;
+	else if (strcmp(op, "show") == 0) {
 		be = fw.backend == FW_AUTO ? firewall_detect() : fw.backend;
 		if (be == FW_NFT) {
-			if (firewall_render(&fw, be, 0, buf, sizeof(buf)) < 0)
-				return 1;
-			printf("# nft -f -\n%s", buf);
-			return 0;
+			if ((text = firewall_render_alloc(&fw, be, 0)) == NULL)
+				goto out;
+			printf("# nft -f -\n%s", text);
+			status = 0;
+			goto out;
 		}
-		if (firewall_render(&fw, be, AF_INET, buf, sizeof(buf)) < 0)
-			return 1;
-		printf("# iptables-restore --noflush (and ip6tables-restore), "
-		    "then a jump from each built-in chain:\n%s"
+		if ((text = firewall_render_alloc(&fw, be, AF_INET)) == NULL ||
+		    (text6 = firewall_render_alloc(&fw, be, AF_INET6)) == NULL)
+			goto out;
+		printf("# iptables-restore --noflush, then a jump from each "
+		    "built-in chain (and PREROUTING, if a nat section is "
+		    "there):\n%s"
 		    "-I INPUT 1 -j SAFEGATE_INPUT\n"
 		    "-I FORWARD 1 -j SAFEGATE_FORWARD\n"
-		    "-I OUTPUT 1 -j SAFEGATE_OUTPUT\n", buf);
-		return 0;
-	}
-	usage();
+		    "-I OUTPUT 1 -j SAFEGATE_OUTPUT\n"
+		    "-t nat -I PREROUTING 1 -j SAFEGATE_PREROUTING\n"
+		    "# ip6tables-restore --noflush, and the same jumps:\n%s",
+		    text, text6);
+		status = 0;
+	} else
+		usage();
+out:
+	free(text);
+	free(text6);
+	firewall_spec_free(&fw);
+	return status;
 }
 
 int
@@ -136,7 +175,7 @@ main(int argc, char *argv[])
 	int ch, status;
 
 	log_init("safegated", false);
-	while ((ch = getopt_long(argc, argv, "c:dD:fnL:r:R:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:dD:fnL:r:R:T:", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'r':
@@ -165,6 +204,10 @@ main(int argc, char *argv[])
 			break;
 		case 'R':
 			rules_op = optarg;
+			break;
+		case 'T':
+			if (test_clock(optarg, &opts.clock_offset) < 0)
+				return 2;
 			break;
 		default:
 			usage();

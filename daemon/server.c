@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,12 +21,18 @@
 #include "firewall.h"
 #include "inject.h"
 #include "log.h"
+#include "overrides.h"
 #include "pipeline.h"
+#include "policy.h"
 #include "queue.h"
+#include "safehosts.h"
+#include "sbuf.h"
 #include "server.h"
 #include "snapshot.h"
 
 #define POLL_MS		250	/* how often an idle worker checks in */
+#define PRUNE_MS	60000	/* how often expired overrides are dropped */
+#define NF_HOOK_FORWARD	2	/* NF_INET_FORWARD */
 #define DRAIN_MS	50	/* quiet time that ends the drain on stop */
 
 struct server;
@@ -76,7 +84,17 @@ struct server {
 	time_t			 started;
 	uint64_t		 reloads;
 	uint64_t		 reload_failures;
+	struct overrides	*ov;		/* pauses and allows: written
+						   here, read by the workers */
+	struct safehosts	*sh;		/* safe-search hosts, or NULL */
 };
+
+/* Wall-clock time as the policy sees it: the test clock's, with -T. */
+static time_t
+policy_now(const struct server *srv)
+{
+	return time(NULL) + srv->opts->clock_offset;
+}
 
 static struct log_limit inject_limit = LOG_LIMIT_INIT;
 static struct log_limit event_limit = LOG_LIMIT_INIT;
@@ -117,7 +135,7 @@ record(const struct snapshot *snap, const struct pipeline_result *r,
 
 	memset(&ev, 0, sizeof(ev));
 	ev.ts = *now;
-	ev.kind = r->req.kind == REQ_DNS ? "dns" : flow_kind_name(r->flow.kind);
+	ev.kind = policy_kind_name(r->req.kind);
 	ev.transport = r->pkt.proto == IPPROTO_TCP ? "tcp" : "udp";
 	ev.client = r->req.client;
 	ev.mac = r->req.has_mac ? r->req.mac : NULL;
@@ -141,6 +159,12 @@ record(const struct snapshot *snap, const struct pipeline_result *r,
 		ev.name_len = 0;
 	}
 	ev.action = r->action != NULL ? r->action : "drop";
+	ev.device = r->req.device;
+	ev.profile = snap->cfg->profiles[r->req.profile].name;
+	ev.reason = policy_reason_name(r->dec.reason);
+	if (r->dec.schedule >= 0)
+		ev.schedule = snap->cfg->profiles[r->req.profile].
+		    schedules[r->dec.schedule].name;
 	n = evlog_format(&ev, buf, len);
 	return n < 0 ? 0 : (size_t)n;
 }
@@ -218,10 +242,9 @@ flush_batch(struct worker *w)
 	for (i = 0; i < w->nres && w->snap->evlog != NULL; i++) {
 		const struct pipeline_result *r = &w->res[i];
 
-		if (r->outcome != PL_DROP_BLOCKED &&
-		    r->outcome != PL_DROP_BLOCKED_RESET &&
-		    r->outcome != PL_DROP_BLOCKED_QUIC &&
-		    r->outcome != PL_DROP_NO_SNI)
+		/* Blocks are recorded, whatever blocked them; safe-search
+		 * and no-data answers are allowed names, and are not. */
+		if (!r->decided || r->dec.action != ACTION_BLOCK)
 			continue;
 		if (EVBUF_LEN - evlen < EVLOG_LINE_MAX) {
 			events_out(w, evlen, lines);
@@ -268,6 +291,7 @@ on_packet(void *arg, const struct queue_packet *qp)
 
 		w->snap = snapshot_enter(w->srv->slot, w->reader);
 		clock_gettime(CLOCK_REALTIME, &w->now);
+		w->now.tv_sec += w->srv->opts->clock_offset;
 		clock_gettime(CLOCK_MONOTONIC, &mono);
 		w->mono = mono.tv_sec;
 	}
@@ -282,6 +306,9 @@ on_packet(void *arg, const struct queue_packet *qp)
 	meta.outdev = qp->outdev;
 	meta.truncated = qp->truncated;
 	meta.mono = w->mono;
+	meta.forwarded = qp->hook == NF_HOOK_FORWARD;
+	meta.ov = w->srv->ov;
+	meta.sh = w->srv->sh;
 
 	pipeline_run(w->snap, w->flows, &meta, qp->data, qp->len, r);
 	inc(&w->outcomes[r->outcome]);
@@ -323,6 +350,83 @@ worker_main(void *arg)
 	return NULL;
 }
 
+static bool
+wants_safe_search(const struct config *cfg)
+{
+	const struct safesearch_config *ss;
+	size_t i;
+
+	for (i = 0; i < cfg->nprofiles; i++) {
+		ss = &cfg->profiles[i].safe_search;
+		if (ss->google || ss->bing || ss->duckduckgo || ss->brave ||
+		    ss->ecosia || ss->youtube != SAFESEARCH_YT_OFF)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The resolver of the safe-search hosts runs while some profile has safe
+ * search on.  It starts with the first config that wants it and then
+ * keeps running (a reload only points it at the new resolver): stopping
+ * a thread from the main loop for a config edit would buy nothing.
+ */
+static void
+safehosts_update(struct server *srv, const struct config *cfg)
+{
+	char err[256];
+	int rc;
+
+	if (srv->sh != NULL) {
+		if ((rc = safehosts_set_resolver(srv->sh, &cfg->resolver,
+		    cfg->resolver_port)) < 0)
+			log_warnx("safe search: resolver: %s",
+			    sg_strerror(rc));
+		return;
+	}
+	if (!wants_safe_search(cfg))
+		return;
+	srv->sh = safehosts_start(&cfg->resolver, cfg->resolver_port,
+	    QUEUE_MARK_OWN, err, sizeof(err));
+	if (srv->sh == NULL)
+		log_warnx("safe search: cannot resolve the safe hosts: %s; "
+		    "rewritten names get the CNAME alone", err);
+}
+
+/*
+ * The devices' and profiles' rules (fail, redirect, DoT) follow the
+ * config: when a reload changes them, the new rules go up in place of the
+ * old (firewall_up() replaces them in one restore per family).  If that
+ * fails the reload fails, and the running rules and policy stay.
+ */
+static int
+firewall_reapply(struct server *srv, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct firewall_spec next;
+	enum fw_backend used;
+	int rc;
+
+	if ((rc = firewall_spec_init(&next, cfg)) < 0)
+		goto fail;
+	if (firewall_spec_equal(&srv->fw, &next)) {
+		firewall_spec_free(&next);
+		return 0;
+	}
+	if ((rc = firewall_up(&next, &used)) < 0)
+		goto fail;
+	firewall_spec_free(&srv->fw);
+	srv->fw = next;
+	srv->backend = used;
+	log_info("firewall: rules for devices and profiles replaced");
+	return 0;
+fail:
+	firewall_spec_free(&next);
+	snprintf(err, errlen, "firewall: cannot put the new rules up: %s",
+	    sg_strerror(rc));
+	return rc;
+}
+
 static int
 reload(struct server *srv, char *why, size_t len)
 {
@@ -351,8 +455,14 @@ reload(struct server *srv, char *why, size_t len)
 		log_warnx("reload: queue, firewall, connections.ports and "
 		    "control socket settings take effect at the next start; "
 		    "the rest is in force now");
+	else if (srv->fw_up && firewall_reapply(srv, cfg, err,
+	    sizeof(err)) < 0) {
+		snapshot_free(snap);
+		goto fail;
+	}
 	if (!srv->opts->debug)
 		log_set_level(cfg->log_level);
+	safehosts_update(srv, cfg);
 	snapshot_publish(srv->slot, snap);
 	srv->reloads++;
 	log_info("reloaded %s: generation %" PRIu64 ", %zu entries",
@@ -413,6 +523,21 @@ print_stats(struct server *srv, struct control_reply *r)
 }
 
 static void
+print_safehosts(struct server *srv, struct control_reply *r)
+{
+	struct safehosts_stats st;
+
+	if (srv->sh == NULL) {
+		control_printf(r, "safe_search_hosts off\n");
+		return;
+	}
+	safehosts_get_stats(srv->sh, &st);
+	control_printf(r, "safe_search_hosts on\nsafe_search_queries %" PRIu64
+	    "\nsafe_search_answers %" PRIu64 "\nsafe_search_timeouts %"
+	    PRIu64 "\n", st.sent, st.answers, st.timeouts);
+}
+
+static void
 print_status(struct server *srv, struct control_reply *r)
 {
 	const struct snapshot *snap = snapshot_current(srv->slot);
@@ -429,31 +554,249 @@ print_status(struct server *srv, struct control_reply *r)
 	    config_block_mode_name(cfg->block.mode),
 	    sgdb_entries(snap->db), sgdb_bytes(snap->db),
 	    snap->compiled ? "compiled at load" : "mapped");
+	control_printf(r, "profiles %zu\ndevices %zu\noverrides %zu\n",
+	    cfg->nprofiles, cfg->ndevices,
+	    overrides_count(srv->ov, policy_now(srv)));
+	if (srv->opts->clock_offset != 0)
+		control_printf(r, "test_clock %+lld s\n",
+		    (long long)srv->opts->clock_offset);
+	print_safehosts(srv, r);
+}
+
+/* overrides_save(), making the state file's folder (0750) if missing. */
+static int
+write_state(struct server *srv, const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	int err;
+
+	err = overrides_save(srv->ov, path, policy_now(srv));
+	if (err != -ENOENT || strlen(path) >= sizeof(dir))
+		return err;
+	strcpy(dir, path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return err;
+	*slash = '\0';
+	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
+		return -errno;
+	return overrides_save(srv->ov, path, policy_now(srv));
+}
+
+/* Writes the overrides out; a failure is logged and said in the reply:
+ * the override is in force, but would not survive a restart. */
+static void
+save_state(struct server *srv, struct control_reply *r)
+{
+	const struct config *cfg = snapshot_current(srv->slot)->cfg;
+	int err;
+
+	if ((err = write_state(srv, cfg->state_path)) == 0)
+		return;
+	log_warnx("state %s: %s", cfg->state_path, sg_strerror(err));
+	control_printf(r, "warning: not saved to %s (%s): in force until "
+	    "the next restart only\n", cfg->state_path, sg_strerror(err));
+}
+
+/*
+ * A device word: a device name from the config, a MAC or an address (the
+ * overrides module's keys).  Another word is refused, so that a typo
+ * ("amy-tablte") never pauses nobody in silence.
+ */
+static bool
+known_device(struct server *srv, const char *word, struct control_reply *r)
+{
+	const struct config *cfg = snapshot_current(srv->slot)->cfg;
+	char key[OVERRIDES_KEY_MAX + 1];
+	struct sg_addr a;
+	size_t i;
+
+	for (i = 0; i < cfg->ndevices; i++)
+		if (strcmp(cfg->devices[i].name, word) == 0)
+			return true;
+	if (overrides_key_normalize(word, strlen(word), key) >= 0 &&
+	    (addr_parse(&a, word) == 0 || (strlen(key) == 17 &&
+	    key[2] == ':')))
+		return true;
+	r->failed = true;
+	control_printf(r, "%s: no device of that name in %s; give a device "
+	    "name from the config, a MAC or an address\n", word,
+	    cfg->source);
+	return false;
+}
+
+static bool
+read_until(struct server *srv, const char *word, time_t *until,
+    struct control_reply *r)
+{
+	if (overrides_parse_epoch(word, until) == 0 &&
+	    *until > policy_now(srv) &&
+	    *until <= policy_now(srv) + OVERRIDES_SPAN_MAX)
+		return true;
+	r->failed = true;
+	control_printf(r, "%s: the end must be a time after now and within "
+	    "30 days\n", word);
+	return false;
 }
 
 static void
-on_control(void *arg, int argc, char **argv, struct control_reply *r)
+override_result(int rc, const char *reason, struct control_reply *r)
+{
+	if (rc >= 0)
+		return;
+	r->failed = true;
+	if (rc == SG_ELIMIT)
+		control_printf(r, "%d overrides are in force already; resume "
+		    "one first\n", OVERRIDES_MAX);
+	else if (rc == -ERANGE)
+		control_printf(r, "the end must be after now and within 30 "
+		    "days\n");
+	else
+		control_printf(r, "%s\n", reason != NULL ? reason :
+		    sg_strerror(rc));
+}
+
+/* pause DEVICE UNTIL, allow DEVICE NAME UNTIL, resume DEVICE [all] */
+static void
+cmd_override(struct server *srv, int argc, char **argv,
+    struct control_reply *r)
+{
+	const char *reason = NULL;
+	size_t nallows = 0;
+	time_t until;
+	int rc;
+
+	if (!known_device(srv, argv[1], r))
+		return;
+	overrides_prune(srv->ov, policy_now(srv));
+	if (strcmp(argv[0], "pause") == 0) {
+		if (!read_until(srv, argv[2], &until, r))
+			return;
+		rc = overrides_pause(srv->ov, argv[1], until,
+		    policy_now(srv));
+		override_result(rc, NULL, r);
+		if (rc >= 0)
+			log_info("pause %s until %lld", argv[1],
+			    (long long)until);
+	} else if (strcmp(argv[0], "allow") == 0) {
+		if (!read_until(srv, argv[3], &until, r))
+			return;
+		rc = overrides_allow(srv->ov, argv[1], argv[2], until,
+		    policy_now(srv), &reason);
+		override_result(rc, reason, r);
+		if (rc >= 0)
+			log_info("allow %s %s until %lld", argv[1], argv[2],
+			    (long long)until);
+	} else {
+		rc = overrides_resume(srv->ov, argv[1], argc == 3,
+		    policy_now(srv), &nallows);
+		override_result(rc, NULL, r);
+		if (rc >= 0) {
+			control_printf(r, "%d ended (%zu of them allows)\n",
+			    rc, nallows);
+			log_info("resume %s%s: %d ended", argv[1],
+			    argc == 3 ? " all" : "", rc);
+		}
+	}
+	if (rc >= 0)
+		save_state(srv, r);
+}
+
+/* explain DEVICE NAME [AT] */
+static void
+cmd_explain(struct server *srv, int argc, char **argv,
+    struct control_reply *r)
+{
+	const struct snapshot *snap = snapshot_current(srv->slot);
+	char text[8192];
+	struct sbuf b;
+	time_t at = policy_now(srv);
+
+	if (argc == 4 && overrides_parse_epoch(argv[3], &at) < 0) {
+		r->failed = true;
+		control_printf(r, "%s: not a time\n", argv[3]);
+		return;
+	}
+	sbuf_init(&b, text, sizeof(text));
+	if (policy_explain(snap, srv->ov, argv[1], argv[2], at, &b) < 0)
+		r->failed = true;
+	control_printf(r, "%s%s", text, r->failed ? "\n" : "");
+}
+
+static void
+cmd_overrides(struct server *srv, struct control_reply *r)
+{
+	size_t room;
+	int n;
+
+	room = r->cap - r->len;
+	n = overrides_format(srv->ov, policy_now(srv), r->buf + r->len, room);
+	if (n < 0 || (size_t)n >= room) {
+		r->failed = true;
+		control_printf(r, "cannot list the overrides: %s\n",
+		    n < 0 ? sg_strerror(n) : "too many");
+		return;
+	}
+	r->len += (size_t)n;
+}
+
+static const struct command {
+	const char	*word;
+	int		 min, max;	/* argc, the word included */
+	const char	*usage;
+} commands[] = {
+	{ "status", 1, 1, "status" },
+	{ "stats", 1, 1, "stats" },
+	{ "reload", 1, 1, "reload" },
+	{ "pause", 3, 3, "pause DEVICE UNTIL" },
+	{ "allow", 4, 4, "allow DEVICE NAME UNTIL" },
+	{ "resume", 2, 3, "resume DEVICE [all]" },
+	{ "explain", 3, 4, "explain DEVICE NAME [AT]" },
+	{ "overrides", 1, 1, "overrides" },
+};
+
+static void
+on_control(void *arg, const struct control_peer *peer, int argc, char **argv,
+    struct control_reply *r)
 {
 	struct server *srv = arg;
 	char why[CONFIG_ERR_LEN + 64];
+	size_t i;
 
-	if (strcmp(argv[0], "status") == 0 && argc == 1)
+	(void)peer;	/* control.c refused the unprivileged already */
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[0], commands[i].word) == 0)
+			break;
+	if (i == sizeof(commands) / sizeof(commands[0])) {
+		r->failed = true;
+		control_printf(r, "unknown command '%s' (try status, stats, "
+		    "reload, pause, allow, resume, explain, overrides)\n",
+		    argv[0]);
+		return;
+	}
+	if (argc < commands[i].min || argc > commands[i].max ||
+	    (strcmp(argv[0], "resume") == 0 && argc == 3 &&
+	    strcmp(argv[2], "all") != 0)) {
+		r->failed = true;
+		if (commands[i].max == 1)
+			control_printf(r, "%s takes no arguments\n", argv[0]);
+		else
+			control_printf(r, "usage: %s\n", commands[i].usage);
+		return;
+	}
+	if (strcmp(argv[0], "status") == 0)
 		print_status(srv, r);
-	else if (strcmp(argv[0], "stats") == 0 && argc == 1)
+	else if (strcmp(argv[0], "stats") == 0)
 		print_stats(srv, r);
-	else if (strcmp(argv[0], "reload") == 0 && argc == 1) {
+	else if (strcmp(argv[0], "reload") == 0) {
 		if (reload(srv, why, sizeof(why)) < 0)
 			r->failed = true;
 		control_printf(r, "%s", why);
-	} else if (argc > 1 && (strcmp(argv[0], "status") == 0 ||
-	    strcmp(argv[0], "stats") == 0 || strcmp(argv[0], "reload") == 0)) {
-		r->failed = true;
-		control_printf(r, "%s takes no arguments\n", argv[0]);
-	} else {
-		r->failed = true;
-		control_printf(r, "unknown command '%s' (try status, stats, "
-		    "reload)\n", argv[0]);
-	}
+	} else if (strcmp(argv[0], "explain") == 0)
+		cmd_explain(srv, argc, argv, r);
+	else if (strcmp(argv[0], "overrides") == 0)
+		cmd_overrides(srv, r);
+	else
+		cmd_override(srv, argc, argv, r);
 }
 
 static int
@@ -519,7 +862,8 @@ firewall_start(struct server *srv, const struct config *cfg)
 {
 	int err;
 
-	firewall_spec_init(&srv->fw, cfg);
+	if ((err = firewall_spec_init(&srv->fw, cfg)) < 0)
+		return err;
 	if (!cfg->fw_manage) {
 		log_info("firewall: not managed; the rules must queue to "
 		    "%u-%u", srv->fw.queue_first,
@@ -547,6 +891,25 @@ firewall_start(struct server *srv, const struct config *cfg)
 	return 0;
 }
 
+/* Expired overrides leave the table and the state file. */
+static void
+prune(struct server *srv)
+{
+	const struct config *cfg = snapshot_current(srv->slot)->cfg;
+	int err;
+
+	if (overrides_prune(srv->ov, policy_now(srv)) == 0)
+		return;
+	if ((err = write_state(srv, cfg->state_path)) < 0)
+		log_warnx("state %s: %s", cfg->state_path, sg_strerror(err));
+}
+
+static void
+state_error(void *arg, size_t line, const char *reason)
+{
+	log_warnx("%s:%zu: %s", (const char *)arg, line, reason);
+}
+
 static int
 main_loop(struct server *srv, int sfd)
 {
@@ -560,7 +923,11 @@ main_loop(struct server *srv, int sfd)
 	pfd[1].fd = control_fd(srv->ctl);
 	pfd[1].events = POLLIN;
 	for (;;) {
-		n = poll(pfd, 2, -1);
+		n = poll(pfd, 2, PRUNE_MS);
+		if (n == 0) {
+			prune(srv);
+			continue;
+		}
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -617,6 +984,20 @@ server_run(const struct server_opts *opts)
 		return 1;
 	}
 	cfg = snap->cfg;
+	if ((srv.ov = overrides_new()) == NULL) {
+		log_warn("overrides");
+		goto out;
+	}
+	if ((r = overrides_load(srv.ov, cfg->state_path, policy_now(&srv),
+	    state_error, cfg->state_path)) < 0)
+		log_warnx("state %s: %s; starting with no pauses or allows",
+		    cfg->state_path, sg_strerror(r));
+	else if (overrides_count(srv.ov, policy_now(&srv)) > 0)
+		log_info("state %s: %zu pauses and allows in force",
+		    cfg->state_path, overrides_count(srv.ov, policy_now(&srv)));
+	if (opts->clock_offset != 0)
+		log_warnx("test clock: policy time is the wall clock %+lld s",
+		    (long long)opts->clock_offset);
 	log_info("%s: %zu entries in %zu categories, block %s", cfg->source,
 	    sgdb_entries(snap->db), snap->ncategories,
 	    config_block_mode_name(cfg->block.mode));
@@ -648,6 +1029,7 @@ server_run(const struct server_opts *opts)
 		log_warn("control socket %s", cfg->control_socket);
 		goto out;
 	}
+	safehosts_update(&srv, cfg);
 	if ((r = start_workers(&srv, cfg)) < 0)
 		goto out;
 	if ((r = firewall_start(&srv, cfg)) < 0) {
@@ -668,7 +1050,10 @@ out:
 	}
 	if (srv.workers != NULL)
 		stop_workers(&srv);
+	safehosts_stop(srv.sh);
+	overrides_free(srv.ov);
 	control_close(srv.ctl);
+	firewall_spec_free(&srv.fw);
 	inject_close(srv.inject);
 	snapshot_slot_free(srv.slot);
 	if (sfd != -1)

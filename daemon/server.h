@@ -17,6 +17,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 struct server_opts {
 	const char	*config_path;	/* NULL: default file or embedded */
@@ -24,6 +25,10 @@ struct server_opts {
 	const char	*lists_db;	/* -D: overrides lists_db */
 	bool		 foreground;
 	bool		 debug;
+	/* -T: seconds added to the wall clock for every policy decision
+	   (schedules, pauses, allows, event times); 0 normally.  A test
+	   clock for the end-to-end tests, never for real use. */
+	time_t		 clock_offset;
 };
 
 /* Runs the daemon until it is told to stop.  Returns the exit status. */

@@ -11,8 +11,11 @@
 #include <time.h>
 
 #include "compile.h"
+#include "devices.h"
 #include "evlog.h"
 #include "log.h"
+#include "nameset.h"
+#include "policy.h"
 #include "snapshot.h"
 
 #define INVALID_SHOWN	5	/* invalid lines logged per file */
@@ -95,6 +98,180 @@ out:
 	return db;
 }
 
+static void
+lease_error(void *arg, size_t line, const char *reason)
+{
+	const char *path = arg;
+
+	log_warnx("%s:%zu: %s", path, line, reason);
+}
+
+/*
+ * DHCP leases name the devices the config does not.  They are read at each
+ * build (start and reload); a missing or unreadable file only means no
+ * names, never a failed build: the router's DHCP server may not have
+ * written it yet.
+ */
+static void
+read_leases(struct snapshot *s, const char *path)
+{
+	struct stat st;
+	char *buf;
+	FILE *f;
+	size_t n;
+
+	if ((f = fopen(path, "re")) == NULL) {
+		if (errno != ENOENT)
+			log_warn("%s", path);
+		return;
+	}
+	if (fstat(fileno(f), &st) < 0 || st.st_size < 0 ||
+	    (uint64_t)st.st_size > DEVICES_LEASES_FILE_MAX ||
+	    (buf = malloc((size_t)st.st_size + 1)) == NULL) {
+		log_warnx("%s: not read (too large, or out of memory)", path);
+		fclose(f);
+		return;
+	}
+	n = fread(buf, 1, (size_t)st.st_size, f);
+	fclose(f);
+	s->leases = devices_leases_new(buf, n, lease_error, (void *)path);
+	free(buf);
+}
+
+/*
+ * The set's ids of the config's categories in mask.  A category the set
+ * lacks is warned about once per build (failing would leave nothing
+ * filtered at all) and left out.
+ */
+static uint64_t
+set_mask(const struct config *cfg, const struct sgdb *db, uint64_t mask,
+    uint64_t *warned)
+{
+	uint64_t out = 0;
+	unsigned c;
+	int id;
+
+	for (c = 0; c < cfg->ncategories; c++) {
+		if (!(mask & (uint64_t)1 << c))
+			continue;
+		if ((id = sgdb_category_id(db, cfg->categories[c])) >= 0) {
+			out |= (uint64_t)1 << id;
+			continue;
+		}
+		if (!(*warned & (uint64_t)1 << c))
+			log_warnx("%s: category %s is blocked but the compiled "
+			    "set has no such category: nothing is blocked as "
+			    "%s until the set is compiled again from this "
+			    "config", cfg->source, cfg->categories[c],
+			    cfg->categories[c]);
+		*warned |= (uint64_t)1 << c;
+	}
+	return out;
+}
+
+/* The config ids of the categories a profile's bypass settings block. */
+static uint64_t
+bypass_mask(const struct config *cfg, const struct config_profile *p)
+{
+	static const char *const doh[] = { "doh", "bypass" };
+	uint64_t mask = 0;
+	size_t i;
+	int id;
+
+	for (i = 0; p->bypass_doh && i < 2; i++)
+		if ((id = config_category_id(cfg, doh[i])) >= 0)
+			mask |= (uint64_t)1 << id;
+	if (p->bypass_vpn && (id = config_category_id(cfg, "vpn-proxy")) >= 0)
+		mask |= (uint64_t)1 << id;
+	return mask;
+}
+
+static int
+add_names(struct nameset *ns, char *const *names, size_t n, unsigned tag)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		if ((rc = nameset_add(ns, names[i], strlen(names[i]),
+		    tag)) < 0)
+			return rc;
+	return 0;
+}
+
+/* Devices, leases, profiles and name sets: the policy's part. */
+static int
+build_policy(struct snapshot *s, char *err, size_t errlen)
+{
+	const struct config *cfg = s->cfg;
+	struct devices_spec *specs;
+	struct devices_error derr;
+	uint64_t warned = 0;
+	size_t i, j;
+	int rc = -ENOMEM;
+
+	s->block_mask = set_mask(cfg, s->db, cfg->block_mask, &warned);
+	if ((specs = calloc(cfg->ndevices + 1, sizeof(*specs))) == NULL)
+		goto nomem;
+	for (i = 0; i < cfg->ndevices; i++)
+		specs[i] = cfg->devices[i].spec;
+	s->devices = devices_new(specs, cfg->ndevices, &derr);
+	free(specs);
+	if (s->devices == NULL) {
+		snprintf(err, errlen, "%s:%d: device: %s", cfg->source,
+		    derr.index < cfg->ndevices ?
+		    cfg->devices[derr.index].line : 0, derr.reason);
+		return -EINVAL;
+	}
+	if (cfg->dhcp_leases != NULL && cfg->dhcp_leases[0] != '\0')
+		read_leases(s, cfg->dhcp_leases);
+
+	if ((s->profiles = calloc(cfg->nprofiles, sizeof(*s->profiles))) ==
+	    NULL || (s->sched_cache = calloc(cfg->nprofiles *
+	    CONFIG_MAX_SCHEDULES, sizeof(*s->sched_cache))) == NULL)
+		goto nomem;
+	for (i = 0; i < cfg->nprofiles; i++) {
+		const struct config_profile *cp = &cfg->profiles[i];
+		struct snapshot_profile *sp = &s->profiles[i];
+
+		sp->cfg = cp;
+		sp->block = s->block_mask | set_mask(cfg, s->db,
+		    cp->block_mask | cp->service_mask | bypass_mask(cfg, cp),
+		    &warned);
+		sp->nsched = cp->nschedules;
+		for (j = 0; j < cp->nschedules; j++) {
+			sp->sched[j].when = &cp->schedules[j].when;
+			sp->sched[j].all = cp->schedules[j].all;
+			sp->sched[j].block = set_mask(cfg, s->db,
+			    cp->schedules[j].block_mask |
+			    cp->schedules[j].service_mask, &warned);
+		}
+		if (cp->nallow + cp->ndeny == 0)
+			continue;
+		if ((sp->names = nameset_new()) == NULL ||
+		    (rc = add_names(sp->names, cp->allow, cp->nallow,
+		    NAMESET_ALLOW)) < 0 ||
+		    (rc = add_names(sp->names, cp->deny, cp->ndeny,
+		    NAMESET_DENY)) < 0)
+			goto nomem;
+		nameset_seal(sp->names);
+	}
+	if ((s->always = nameset_new()) == NULL)
+		goto nomem;
+	for (i = 0; policy_help_routes[i] != NULL; i++)
+		if ((rc = nameset_add(s->always, policy_help_routes[i],
+		    strlen(policy_help_routes[i]), NAMESET_ALLOW)) < 0)
+			goto nomem;
+	if ((rc = add_names(s->always, cfg->always_allow, cfg->nalways_allow,
+	    NAMESET_ALLOW)) < 0)
+		goto nomem;
+	nameset_seal(s->always);
+	return 0;
+nomem:
+	snprintf(err, errlen, "%s", strerror(-rc));
+	return rc;
+}
+
 struct snapshot *
 snapshot_new(struct config *cfg, struct sgdb *db, char *err, size_t errlen)
 {
@@ -118,18 +295,13 @@ snapshot_new(struct config *cfg, struct sgdb *db, char *err, size_t errlen)
 	}
 	/* The config names categories; the set numbers them its own way. */
 	for (c = 0; c < cfg->ncategories; c++) {
+		if ((id = sgdb_category_id(db, cfg->categories[c])) < 0)
+			continue;
+		sgdb_category(db, (unsigned)id, &sc);
+		if (sc.confidential)
+			s->confidential |= (uint64_t)1 << id;
 		if (!(cfg->block_mask & (uint64_t)1 << c))
 			continue;
-		if ((id = sgdb_category_id(db, cfg->categories[c])) < 0) {
-			/* Failing would leave nothing filtered at all. */
-			log_warnx("%s: category %s is blocked but the compiled "
-			    "set has no such category: nothing is blocked as "
-			    "%s until the set is compiled again from this "
-			    "config", cfg->source, cfg->categories[c],
-			    cfg->categories[c]);
-			continue;
-		}
-		sgdb_category(db, (unsigned)id, &sc);
 		if (sc.confidential !=
 		    !!(cfg->confidential_mask & (uint64_t)1 << c)) {
 			snprintf(err, errlen, "%s: category %s is %s in the "
@@ -140,7 +312,10 @@ snapshot_new(struct config *cfg, struct sgdb *db, char *err, size_t errlen)
 			snapshot_free(s);
 			return NULL;
 		}
-		s->block_mask |= (uint64_t)1 << id;
+	}
+	if (build_policy(s, err, errlen) < 0) {
+		snapshot_free(s);
+		return NULL;
 	}
 	return s;
 }
@@ -164,7 +339,16 @@ warn_if_stale(const struct config *cfg, const char *dir, const char *dbpath)
 		return;
 	}
 	for (i = 0; i < ci.n; i++) {
-		if (ci.in[i].path == NULL || stat(ci.in[i].path, &sb) == -1 ||
+		if (ci.in[i].path != NULL && stat(ci.in[i].path, &sb) == -1) {
+			/* The set still holds what the file held; the next
+			 * compile from this config will fail. */
+			log_warnx("%s: %s: the compiled set %s keeps what it "
+			    "held, but compiling from %s will fail",
+			    ci.in[i].path, strerror(errno), dbpath,
+			    cfg->source);
+			continue;
+		}
+		if (ci.in[i].path == NULL ||
 		    sb.st_mtim.tv_sec < db.st_mtim.tv_sec ||
 		    (sb.st_mtim.tv_sec == db.st_mtim.tv_sec &&
 		    sb.st_mtim.tv_nsec <= db.st_mtim.tv_nsec))
@@ -228,9 +412,19 @@ snapshot_build(struct config *cfg, const char *lists_dir_override,
 void
 snapshot_free(struct snapshot *s)
 {
+	size_t i;
+
 	if (s == NULL)
 		return;
 	evlog_close(s->evlog);
+	if (s->profiles != NULL)
+		for (i = 0; i < s->cfg->nprofiles; i++)
+			nameset_free(s->profiles[i].names);
+	free(s->profiles);
+	free(s->sched_cache);
+	nameset_free(s->always);
+	devices_free(s->devices);
+	devices_leases_free(s->leases);
 	sgdb_close(s->db);
 	config_free(s->cfg);
 	free(s);

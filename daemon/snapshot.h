@@ -26,6 +26,27 @@
 #define SNAPSHOT_MAX_READERS	(CONFIG_MAX_QUEUES + 4)
 
 struct evlog;
+struct devices;
+struct devices_leases;
+struct nameset;
+
+/* A schedule of a profile, in the set's category ids. */
+struct snapshot_schedule {
+	const struct schedule *when;	/* the config's */
+	bool		 all;		/* blocks all but allow lists */
+	uint64_t	 block;		/* categories and services */
+};
+
+/* A profile, in the set's category ids (policy.h). */
+struct snapshot_profile {
+	const struct config_profile *cfg;
+	/* the top-level block, the profile's block, services and bypass
+	   categories: all that blocks outside schedules */
+	uint64_t	 block;
+	struct snapshot_schedule sched[CONFIG_MAX_SCHEDULES];
+	size_t		 nsched;
+	struct nameset	*names;		/* allow and deny, or NULL */
+};
 
 struct snapshot {
 	struct config	*cfg;		/* owned */
@@ -36,6 +57,19 @@ struct snapshot {
 	uint64_t	 block_mask;	/* the config's `block` */
 	const char	*category_names[SGDB_MAX_CATEGORIES]; /* into db */
 	size_t		 ncategories;
+	uint64_t	 confidential;	/* confidential categories */
+	struct devices	*devices;	/* owned: the config's devices */
+	struct devices_leases *leases;	/* owned: dhcp_leases, or NULL */
+	struct snapshot_profile *profiles;	/* cfg->nprofiles of them */
+	struct nameset	*always;	/* help routes and always_allow */
+	/*
+	 * Whether each schedule is in force, for one minute at a time:
+	 * (minute << 1 | in force) + 1, 0 for not known yet, written by
+	 * whichever reader finds it stale (policy.c).  Indexed
+	 * profile * CONFIG_MAX_SCHEDULES + schedule.  Mutable through the
+	 * const snapshot, with atomics only.
+	 */
+	int64_t		*sched_cache;
 	bool		 compiled;	/* lists_db was missing: compiled from
 					   the config's lists at load */
 	size_t		 list_invalid;	/* invalid lines seen compiling */

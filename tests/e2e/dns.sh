@@ -106,7 +106,7 @@ check_out "dnsmasq never saw a blocked query" '^0$' \
 
 # --- the events file ----------------------------------------------------------
 check_out "events: a JSON line per blocked query" \
-	'"kind":"dns","transport":"udp","client":"10\.77\.0\.2","mac":"[0-9a-f:]{17}","name":"blocked\.test","qtype":"A","categories":\["testcat"\],"rule":"blocked\.test","action":"nxdomain"' \
+	'"kind":"dns","transport":"udp","client":"10\.77\.0\.2","mac":"[0-9a-f:]{17}","device":null,"profile":"default","name":"blocked\.test","qtype":"A","categories":\["testcat"\],"rule":"blocked\.test","reason":"category","action":"nxdomain"' \
 	cat "$T/events.jsonl"
 check_out "events: tcp resets are recorded" '"transport":"tcp".*"action":"reset"' cat "$T/events.jsonl"
 check_out "events: ipv6 clients are recorded" '"client":"fd77::2"' cat "$T/events.jsonl"

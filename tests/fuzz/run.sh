@@ -34,6 +34,8 @@ mkdir -p "$C/http" && cp -n tests/fuzz/seeds/http/* "$C/http/" 2>/dev/null
 mkdir -p "$C/quic" && cp -n tests/fuzz/seeds/quic/* "$C/quic/" 2>/dev/null
 mkdir -p "$C/schedule" && cp -n tests/fuzz/seeds/schedule/* "$C/schedule/" 2>/dev/null
 mkdir -p "$C/leases" && cp -n tests/fuzz/seeds/leases/* "$C/leases/" 2>/dev/null
+mkdir -p "$C/dnsanswer" && cp -n tests/fuzz/seeds/dnsanswer/* "$C/dnsanswer/" 2>/dev/null
+mkdir -p "$C/overrides" && cp -n tests/fuzz/seeds/overrides/* "$C/overrides/" 2>/dev/null
 
 status=0
 for f in "$B"/fuzz_*; do

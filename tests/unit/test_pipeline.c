@@ -10,6 +10,7 @@
 #include "dns.h"
 #include "sgdb.h"
 #include "hello.h"
+#include "sets.h"
 #include "pipeline.h"
 #include "snapshot.h"
 
@@ -20,26 +21,13 @@ static struct pipeline_result res;
 static struct sgdb *
 make_set(const char *const *names, const char *const *cats, size_t n)
 {
-	struct sgdb_builder *b = sgdb_builder_new();
-	struct sgdb *db;
-	void *image;
-	size_t len, i;
-	int c, l;
+	struct test_entry e[8];
+	size_t i;
 
-	cr_assert_not_null(b);
-	for (i = 0; i < n; i++) {
-		c = sgdb_builder_category(b, cats[i], false);
-		cr_assert_geq(c, 0);
-		l = sgdb_builder_list(b, (unsigned)c, cats[i]);
-		cr_assert_geq(l, 0);
-		cr_assert_eq(sgdb_builder_add(b, (unsigned)l, names[i],
-		    strlen(names[i]), false), 0);
-	}
-	cr_assert_eq(sgdb_builder_finish(b, &image, &len, NULL), 0);
-	cr_assert_eq(sgdb_open_image(image, len, &db, NULL, 0), 0);
-	free(image);
-	sgdb_builder_free(b);
-	return db;
+	cr_assert_leq(n, 8);
+	for (i = 0; i < n; i++)
+		e[i] = (struct test_entry){ names[i], cats[i], false };
+	return test_set(e, n);
 }
 
 static void
@@ -501,4 +489,157 @@ Test(pipeline, no_sni_allow_and_block)
 	n = tcp_data(pkt, 443, hello, test_client_hello(hello, "allowed.test", 0));
 	run(pkt, n);
 	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+}
+
+/* ------------------------------------------------- the profile's answers */
+
+static const char profile_text[] =
+    "profiles = { default = {\n"
+    "  safe_search = { google = true; youtube = \"moderate\"; };\n"
+    "  bypass = { ech = true; dot = true; outside_dns = \"block\"; };\n"
+    "}; };";
+
+/* The answer the pipeline forged, parsed, with its payload in *payload. */
+static struct dns_msg
+forged_answer(const uint8_t **payload, size_t *len)
+{
+	struct dns_msg m;
+	struct packet p;
+
+	cr_assert_eq(res.nout, 1);
+	cr_assert_eq(packet_parse(&p, res.out[0].pkt, res.out[0].len), 0);
+	cr_assert_eq(p.sport, 53);
+	cr_assert_eq(dns_parse(&m, p.payload, p.payload_len), 0);
+	cr_assert(m.qr);
+	*payload = p.payload;
+	*len = p.payload_len;
+	return m;
+}
+
+Test(pipeline, safe_search_answers_with_the_safe_host)
+{
+	static const char target[] = "\017forcesafesearch\006google\003com";
+	uint8_t pkt[PACKET_FORGE_MAX];
+	const uint8_t *body;
+	struct dns_msg m;
+	size_t n, len;
+
+	use_config(profile_text);
+	n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "www.google.co.uk", 1);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_SAFE_SEARCH);
+	cr_assert(res.drop);
+	cr_assert(res.decided);
+	cr_assert_eq(res.dec.action, ACTION_ALLOW);
+	cr_assert_str_eq(res.action, "safe-search");
+	m = forged_answer(&body, &len);
+	cr_assert_eq(m.rcode, 0);
+	/* no resolver in a unit test: the CNAME alone */
+	cr_assert_eq(m.ancount, 1);
+	cr_assert_not_null(memmem(body, len, target, sizeof(target) - 1));
+
+	n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "www.youtube.com", 28);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_SAFE_SEARCH);
+	forged_answer(&body, &len);
+	cr_assert_not_null(memmem(body, len, "\020restrictmoderate", 17));
+
+	/* Bing is off in this profile; the safe host itself is left alone */
+	n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "www.bing.com", 1);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+	n = udp_query(pkt, "10.0.0.2", "10.0.0.1",
+	    "forcesafesearch.google.com", 1);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+}
+
+Test(pipeline, https_questions_get_no_data)
+{
+	uint8_t pkt[PACKET_FORGE_MAX];
+	const uint8_t *body;
+	struct dns_msg m;
+	size_t n, len;
+
+	n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "www.example.test", 65);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);	/* ech off */
+	use_config(profile_text);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_NODATA);
+	cr_assert_str_eq(res.action, "nodata");
+	m = forged_answer(&body, &len);
+	cr_assert_eq(m.rcode, 0);
+	cr_assert_eq(m.ancount, 0);
+	/* a blocked name keeps its block answer */
+	n = udp_query(pkt, "10.0.0.2", "10.0.0.1", "blocked.test", 65);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_BLOCKED);
+}
+
+Test(pipeline, outside_dns_block_drops_forwarded_queries)
+{
+	struct pipeline_meta meta = { .forwarded = true };
+	uint8_t pkt[PACKET_FORGE_MAX];
+	size_t n = udp_query(pkt, "10.0.0.2", "192.0.2.53", "www.example.test",
+	    1);
+
+	pipeline_run(snap, NULL, &meta, pkt, n, &res);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);	/* "allow" */
+	use_config(profile_text);
+	pipeline_run(snap, NULL, &meta, pkt, n, &res);
+	cr_assert_eq(res.outcome, PL_DROP_OUTSIDE_DNS);
+	cr_assert_eq(res.nout, 0);
+	cr_assert(res.decided);
+	cr_assert_eq(res.dec.action, ACTION_BLOCK);
+	cr_assert_eq(res.dec.reason, REASON_OUTSIDE_DNS);
+	cr_assert_str_eq(res.req.name, "www.example.test");
+	/* to this router: judged as usual */
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+}
+
+Test(pipeline, dot_is_reset_on_its_syn)
+{
+	struct sg_addr c = A("10.0.0.2"), s = A("192.0.2.1");
+	uint8_t pkt[PACKET_FORGE_MAX];
+	struct packet p;
+	int n;
+
+	n = packet_build_tcp(pkt, sizeof(pkt), &c, &s, 40002, 853, 7000, 0,
+	    TCP_SYN);
+	cr_assert_gt(n, 0);
+	run(pkt, (size_t)n);
+	cr_assert_eq(res.outcome, PL_ACCEPT_NOT_OURS);
+	cr_assert(res.settled);
+	cr_assert_not(res.decided);
+
+	use_config(profile_text);
+	run(pkt, (size_t)n);
+	cr_assert_eq(res.outcome, PL_DROP_DOT);
+	cr_assert(res.settled && res.decided);
+	cr_assert_eq(res.dec.reason, REASON_DOT);
+	cr_assert_eq(res.dec.schedule, -1, "no schedule to name");
+	cr_assert_eq(res.req.kind, REQ_DOT);
+	cr_assert_eq(res.nout, 2);
+	cr_assert_eq(packet_parse(&p, res.out[0].pkt, res.out[0].len), 0);
+	cr_assert_eq(p.dport, 40002);
+	cr_assert_eq(p.ack, 7001, "the reset acknowledges the SYN");
+	cr_assert(p.tcp_flags & TCP_RST);
+}
+
+Test(pipeline, safe_search_over_tcp_dns_is_reset)
+{
+	uint8_t pkt[PACKET_FORGE_MAX], q[512 + 2];
+	size_t qlen, n;
+
+	use_config(profile_text);
+	qlen = query(q + 2, "www.google.com", 1, true);
+	q[0] = (uint8_t)(qlen >> 8);
+	q[1] = (uint8_t)qlen;
+	n = tcp_data(pkt, 53, q, qlen + 2);
+	run(pkt, n);
+	cr_assert_eq(res.outcome, PL_DROP_SAFE_SEARCH);
+	cr_assert_str_eq(res.action, "reset");
+	cr_assert_eq(res.nout, 2);
 }
