@@ -37,16 +37,8 @@
 #define DNS_SOA_RETRY		600
 #define DNS_SOA_EXPIRE		86400
 
-/*
- * Reads the name at c's position and leaves c just past it.  When out is
- * not NULL the name is written there as lower-case text (DNS_TEXT_MAX + 1
- * bytes at most, NUL-terminated).  When wout is not NULL the name is
- * written there uncompressed, in wire form and its own case (DNS_NAME_MAX
- * bytes at most).  Returns the name's uncompressed wire length (1 for the
- * root), or 0 with c->err set.
- */
-static size_t
-dns_name(struct cursor *c, char *out, uint8_t *wout)
+size_t
+dns_read_name(struct cursor *c, char *out, uint8_t *wout)
 {
 	struct cursor	 jc, *r = c;
 	const uint8_t	*label;
@@ -163,7 +155,7 @@ dns_parse(struct dns_msg *msg, const void *buf, size_t len)
 		return SG_ELIMIT;
 	for (i = 0; i < msg->qdcount; i++) {
 		q = &msg->q[i];
-		wire = dns_name(&c, q->name, NULL);
+		wire = dns_read_name(&c, q->name, NULL);
 		q->qtype = cursor_u16(&c);
 		q->qclass = cursor_u16(&c);
 		if (c.err != 0)
@@ -176,7 +168,7 @@ dns_parse(struct dns_msg *msg, const void *buf, size_t len)
 		if (!dns_fits(&c, 0, nrr))
 			return SG_ETRUNC;
 		for (i = 0; i < count[s]; i++) {
-			wire = dns_name(&c, NULL, NULL);
+			wire = dns_read_name(&c, NULL, NULL);
 			type = cursor_u16(&c);
 			class = cursor_u16(&c);
 			(void)cursor_u32(&c);	/* ttl */
@@ -322,7 +314,7 @@ dns_question_copy(const uint8_t *query, size_t qlen,
 		cursor_fail(&c, SG_EMALFORMED);
 	cursor_seek(&c, DNS_HDR_LEN);
 	for (i = 0; i < msg->nquestions; i++) {
-		plan[i].name_len = dns_name(&c, NULL, plan[i].name);
+		plan[i].name_len = dns_read_name(&c, NULL, plan[i].name);
 		plan[i].root = plan[i].name_len == 1;
 		plan[i].qtype = cursor_u16(&c);
 		plan[i].qclass = cursor_u16(&c);
@@ -487,12 +479,7 @@ dns_build_block(const uint8_t *query, size_t qlen, const struct dns_msg *msg,
 	return 0;
 }
 
-/*
- * Encodes a text name (labels joined by '.', an optional trailing dot) in
- * wire form into wout (DNS_NAME_MAX bytes).  Returns the wire length, or 0
- * for the root, an empty label, a label over 63 bytes or a name over 255.
- */
-static size_t
+size_t
 dns_name_encode(const char *text, uint8_t *wout)
 {
 	size_t	len = 0, n;

@@ -97,6 +97,31 @@ struct dns_msg {
  */
 int	dns_parse(struct dns_msg *msg, const void *buf, size_t len) SG_WUR;
 
+struct cursor;
+
+/*
+ * Reads one name at c's position, with dns_parse()'s rules and limits, and
+ * leaves c just past the name's bytes in place (a compression pointer is
+ * followed on a copy of c).  c must cover the whole message from its
+ * header, since pointers are offsets into it.  When out is not NULL the
+ * name is written there as lower-case text, as in struct dns_question
+ * (DNS_TEXT_MAX + 1 bytes at most, NUL-terminated).  When wout is not NULL
+ * the name is written there uncompressed, in wire form and its own case
+ * (DNS_NAME_MAX bytes at most).  Either may be NULL, to skip a name.
+ * Returns the name's uncompressed wire length (1 for the root), or 0 with
+ * c->err set (SG_ETRUNC, SG_EMALFORMED); on error out and wout hold
+ * unspecified bytes.  For names inside rdata, which dns_parse() skips.
+ */
+size_t	dns_read_name(struct cursor *c, char *out, uint8_t *wout);
+
+/*
+ * Encodes a text name (labels joined by '.', an optional trailing dot) in
+ * wire form, as written, into wout (DNS_NAME_MAX bytes).  Returns the wire
+ * length, or 0 for the root, an empty label, a label over 63 bytes or a
+ * name over 255.
+ */
+size_t	dns_name_encode(const char *text, uint8_t *wout);
+
 /* How a blocked query is answered. */
 enum dns_block_mode {
 	DNS_BLOCK_NXDOMAIN,	/* NXDOMAIN for every type */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "atomicfile.h"
 #include "cursor.h"
 #include "lists.h"
 #include "overrides.h"
@@ -412,30 +413,6 @@ key_matches(const union rec *r, const char *const *keys, size_t nkeys)
 	return false;
 }
 
-bool
-overrides_paused(const struct overrides *ov, const char *const *keys,
-    size_t nkeys, time_t now, time_t *until)
-{
-	size_t i, used;
-	time_t best = 0;
-	bool found = false;
-	union rec r;
-
-	used = atomic_load_explicit(&ov->used, memory_order_acquire);
-	for (i = 0; i < used && i < OVERRIDES_MAX; i++) {
-		slot_read(&ov->slot[i], &r, HDR_WORDS);
-		if (r.r.kind != OVERRIDES_PAUSE || r.r.until <= now ||
-		    !key_matches(&r, keys, nkeys))
-			continue;
-		if (!found || r.r.until > best)
-			best = (time_t)r.r.until;
-		found = true;
-	}
-	if (found && until != NULL)
-		*until = best;
-	return found;
-}
-
 /* ASCII case-insensitive: b (an entry's name) is lower case already. */
 static bool
 name_eq(const char *a, const char *b, size_t n)
@@ -467,33 +444,36 @@ covers(const union rec *r, const char *name, size_t len)
 	    name_eq(name + len - m, r->r.name, m);
 }
 
-bool
-overrides_allowed(const struct overrides *ov, const char *const *keys,
-    size_t nkeys, const char *name, size_t len, time_t now, time_t *until)
+/*
+ * The latest end among the live entries of kind for one of keys (and, for
+ * an allow, covering name, len bytes); false if there is none.  Only the
+ * header of each slot is read, unless it is an allow's candidate: that one
+ * is read whole and checked all again, as the slot may hold another entry
+ * by now.
+ */
+static bool
+latest(const struct overrides *ov, enum overrides_kind kind,
+    const char *const *keys, size_t nkeys, const char *name, size_t len,
+    time_t now, time_t *until)
 {
 	size_t i, used;
 	time_t best = 0;
 	bool found = false;
 	union rec r;
 
-	if (name == NULL)
-		return false;
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0)
-		return false;
 	used = atomic_load_explicit(&ov->used, memory_order_acquire);
 	for (i = 0; i < used && i < OVERRIDES_MAX; i++) {
 		slot_read(&ov->slot[i], &r, HDR_WORDS);
-		if (r.r.kind != OVERRIDES_ALLOW || r.r.until <= now ||
+		if (r.r.kind != kind || r.r.until <= now ||
 		    !key_matches(&r, keys, nkeys))
 			continue;
-		/* A candidate: read it whole, and check it all again, as the
-		   slot may hold another entry by now. */
-		slot_read(&ov->slot[i], &r, REC_WORDS);
-		if (r.r.kind != OVERRIDES_ALLOW || r.r.until <= now ||
-		    !key_matches(&r, keys, nkeys) || !covers(&r, name, len))
-			continue;
+		if (kind == OVERRIDES_ALLOW) {
+			slot_read(&ov->slot[i], &r, REC_WORDS);
+			if (r.r.kind != kind || r.r.until <= now ||
+			    !key_matches(&r, keys, nkeys) ||
+			    !covers(&r, name, len))
+				continue;
+		}
 		if (!found || r.r.until > best)
 			best = (time_t)r.r.until;
 		found = true;
@@ -501,6 +481,26 @@ overrides_allowed(const struct overrides *ov, const char *const *keys,
 	if (found && until != NULL)
 		*until = best;
 	return found;
+}
+
+bool
+overrides_paused(const struct overrides *ov, const char *const *keys,
+    size_t nkeys, time_t now, time_t *until)
+{
+	return latest(ov, OVERRIDES_PAUSE, keys, nkeys, NULL, 0, now, until);
+}
+
+bool
+overrides_allowed(const struct overrides *ov, const char *const *keys,
+    size_t nkeys, const char *name, size_t len, time_t now, time_t *until)
+{
+	if (name == NULL)
+		return false;
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0)
+		return false;
+	return latest(ov, OVERRIDES_ALLOW, keys, nkeys, name, len, now, until);
 }
 
 bool
@@ -601,42 +601,6 @@ overrides_format(const struct overrides *ov, time_t now, char *buf,
 
 /* --------------------------------------------------------- persistence */
 
-static int
-write_all(int fd, const char *p, size_t left)
-{
-	ssize_t n;
-
-	while (left > 0) {
-		if ((n = write(fd, p, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	return 0;
-}
-
-static void
-sync_dir(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	int dfd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-}
-
 static const char state_header[] =
     "# safegate runtime overrides, written by safegated: "
     "\"pause KEY UNTIL\" or\n"
@@ -645,13 +609,10 @@ static const char state_header[] =
 int
 overrides_save(const struct overrides *ov, const char *path, time_t now)
 {
-	char tmp[PATH_MAX], *text;
+	char *text;
 	size_t hl = sizeof(state_header) - 1;
-	int fd, n, rc = 0;
+	int n, rc;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
-	    sizeof(tmp))
-		return -ENAMETOOLONG;
 	if ((text = malloc(hl + OVERRIDES_FORMAT_MAX)) == NULL)
 		return -ENOMEM;
 	memcpy(text, state_header, hl);
@@ -662,31 +623,9 @@ overrides_save(const struct overrides *ov, const char *path, time_t now)
 		free(text);
 		return n < 0 ? n : -EOVERFLOW;
 	}
-	/* mkostemp() creates the file 0600; the fchmod() says so again in
-	   case a umask or an odd libc thinks otherwise. */
-	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1) {
-		rc = -errno;
-		free(text);
-		return rc;
-	}
-	if (fchmod(fd, 0600) == -1)
-		rc = -errno;
-	if (rc == 0)
-		rc = write_all(fd, text, hl + (size_t)n);
-	if (rc == 0 && fsync(fd) == -1)
-		rc = -errno;
-	if (close(fd) == -1 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) == -1)
-		rc = -errno;
+	rc = atomicfile_write(path, text, hl + (size_t)n, 0600);
 	free(text);
-	if (rc != 0) {
-		(void)unlink(tmp);
-		return rc;
-	}
-	/* The rename itself is durable once the folder is synced. */
-	sync_dir(path);
-	return 0;
+	return rc;
 }
 
 int

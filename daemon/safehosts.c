@@ -39,8 +39,8 @@
  * The answer parser is pure and separate (safehosts_parse_answer()): the
  * whole message is first checked by dns_parse(), which holds the rules for
  * owner names and section counts; names inside rdata (CNAME targets, the
- * SOA's names), which dns_parse() skips, are read here with the same
- * limits, since dns.c's name reader is not public.
+ * SOA's names), which dns_parse() skips, are read with dns_read_name(),
+ * the same reader under the same limits.
  */
 #include <errno.h>
 #include <poll.h>
@@ -66,7 +66,6 @@
 #define SH_MAX_TARGETS		16
 #define SH_MAX_CHAIN		8	/* CNAME links followed */
 #define SH_MAX_CNAMES		32	/* CNAME records looked at */
-#define SH_PTR_BITS		0xc0
 #define SH_TTL_MAX_WIRE		0x7fffffffu	/* RFC 2181 8 */
 #define SH_EDNS_SIZE		1232
 #define SH_BUF_LEN		65536
@@ -92,69 +91,20 @@ struct sh_wname {
 };
 
 /*
- * Reads the name at c's position into out, leaving c just past the name's
- * bytes in place.  Same rules as dns.c: labels <= 63, names <= 255 bytes,
- * at most DNS_MAX_POINTERS pointers, each into the body and strictly
- * before the segment holding it (so no chain can loop).  On error c->err
- * is set and out->len is 0.
+ * Reads the name at c's position into out with dns_read_name(), leaving c
+ * just past the name's bytes in place; folded to lower case, so that
+ * names compare with memcmp().  On error c->err is set and out->len is 0.
  */
 static void
 sh_read_name(struct cursor *c, struct sh_wname *out)
 {
-	struct cursor	 jc, *r = c;
-	const uint8_t	*label;
-	size_t		 seg = c->pos, wire = 0, i;
-	unsigned	 nptr = 0;
-	uint16_t	 off;
-	uint8_t		 b, ch;
+	size_t i;
 
-	for (;;) {
-		b = cursor_u8(r);
-		if (r->err != 0)
-			break;
-		if ((b & SH_PTR_BITS) == SH_PTR_BITS) {
-			off = (uint16_t)((b & 0x3f) << 8 | cursor_u8(r));
-			if (r->err != 0)
-				break;
-			if (++nptr > DNS_MAX_POINTERS || off < DNS_HDR_LEN ||
-			    off >= seg) {
-				cursor_fail(r, SG_EMALFORMED);
-				break;
-			}
-			if (r == c) {
-				jc = *c;
-				r = &jc;
-			}
-			cursor_seek(r, off);
-			seg = off;
-			continue;
-		}
-		if (b > DNS_LABEL_MAX) {
-			cursor_fail(r, SG_EMALFORMED);
-			break;
-		}
-		if (b == 0) {
-			out->b[wire++] = 0;
-			break;
-		}
-		if (wire + 1 + b + 1 > DNS_NAME_MAX) {
-			cursor_fail(r, SG_EMALFORMED);
-			break;
-		}
-		if ((label = cursor_bytes(r, b)) == NULL)
-			break;
-		out->b[wire] = b;
-		for (i = 0; i < b; i++) {
-			ch = label[i];
-			if (ch >= 'A' && ch <= 'Z')
-				ch += 'a' - 'A';
-			out->b[wire + 1 + i] = ch;
-		}
-		wire += 1 + (size_t)b;
-	}
-	if (r != c)
-		cursor_fail(c, r->err);
-	out->len = c->err != 0 ? 0 : wire;
+	out->len = dns_read_name(c, NULL, out->b);
+	/* Length bytes are at most 63, below 'A': only letters change. */
+	for (i = 0; i < out->len; i++)
+		if (out->b[i] >= 'A' && out->b[i] <= 'Z')
+			out->b[i] += 'a' - 'A';
 }
 
 /* The name at offset off of msg; its end in *end.  0 or an sg_err. */
@@ -176,34 +126,13 @@ sh_name_at(const uint8_t *msg, size_t len, size_t off, struct sh_wname *out,
 static int
 sh_encode(const char *text, struct sh_wname *out)
 {
-	const char	*dot;
-	size_t		 n, wire = 0, i;
-	char		 ch;
+	size_t i;
 
-	if (text == NULL)
-		return -EINVAL;
-	while (*text != '\0') {
-		dot = strchr(text, '.');
-		n = dot != NULL ? (size_t)(dot - text) : strlen(text);
-		if (n == 0 || n > DNS_LABEL_MAX ||
-		    wire + 1 + n + 1 > DNS_NAME_MAX)
-			return -EINVAL;
-		out->b[wire] = (uint8_t)n;
-		for (i = 0; i < n; i++) {
-			ch = text[i];
-			if (ch >= 'A' && ch <= 'Z')
-				ch += 'a' - 'A';
-			out->b[wire + 1 + i] = (uint8_t)ch;
-		}
-		wire += 1 + n;
-		text += n;
-		if (*text == '.')
-			text++;
-	}
-	if (wire == 0)
-		return -EINVAL;		/* the root: no safe host */
-	out->b[wire++] = 0;
-	out->len = wire;
+	if (text == NULL || (out->len = dns_name_encode(text, out->b)) == 0)
+		return -EINVAL;		/* the root (no safe host), or bad */
+	for (i = 0; i < out->len; i++)	/* length bytes are at most 63 */
+		if (out->b[i] >= 'A' && out->b[i] <= 'Z')
+			out->b[i] += 'a' - 'A';
 	return 0;
 }
 

@@ -71,6 +71,7 @@
 
 #include <openssl/sha.h>
 
+#include "atomicfile.h"
 #include "sgdb.h"
 
 #define SGDB_MAGIC	"\x89SGDB\r\n\x1a"
@@ -852,51 +853,7 @@ sgdb_image_seal(void *image, size_t len)
 int
 sgdb_write(const char *path, const void *image, size_t len)
 {
-	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
-	const uint8_t *p = image;
-	size_t left = len;
-	ssize_t n;
-	int fd, dfd, rc = 0;
-
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
-	    (long)getpid()) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644)) == -1)
-		return -errno;
-	while (left > 0) {
-		if ((n = write(fd, p, left)) == -1) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			break;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
-	if (rc == 0 && fsync(fd) == -1)
-		rc = -errno;
-	if (close(fd) == -1 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) == -1)
-		rc = -errno;
-	if (rc != 0) {
-		unlink(tmp);
-		return rc;
-	}
-	/* The rename itself is durable once the directory is synced. */
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-	return 0;
+	return atomicfile_write(path, image, len, 0644);
 }
 
 /* ---------------------------------------------------------------- open */

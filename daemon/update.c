@@ -8,7 +8,8 @@
  *   dir/.NAME.list.XXXXXX   <- curl -o, a file of our own (mkostemp)
  *        | size, lines, entries, change against dir/NAME.list
  *        v
- *   fsync, chmod 0644, rename over dir/NAME.list, fsync dir
+ *   chmod 0644, fsync, rename over dir/NAME.list, fsync dir
+ *   (atomicfile_replace())
  *
  * The registry is read with config_read_other(), so it gets the config's
  * syntax check and its "FILE:LINE: what is wrong" messages.
@@ -28,6 +29,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomicfile.h"
 #include "cursor.h"
 #include "lists.h"
 #include "log.h"
@@ -639,20 +641,6 @@ run_curl(const struct update_feed *f, const char *tmp, bool allow_http,
 	return -EIO;
 }
 
-/* Makes a file durable under its name: fsync of the file's folder. */
-static int
-sync_dir(const char *dir)
-{
-	int fd, rc = 0;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return -errno;
-	if (fsync(fd) == -1)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
-
 /* The change from old to new entries, as a fraction of old (> 0). */
 static double
 change_of(size_t old, size_t new)
@@ -762,18 +750,12 @@ update_feed(const struct update_feed *f, const char *dir,
 
 	/* Durable before it is visible: a crash leaves the old copy or the
 	   whole new one. */
-	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1 || fsync(fd) == -1 ||
-	    fchmod(fd, 0644) == -1 || rename(tmp, dest) == -1) {
-		err = -errno;
-		if (fd != -1)
-			close(fd);
+	if ((err = atomicfile_replace(tmp, dest, 0644)) != 0) {
 		snprintf(why, sizeof(why), "cannot put it in place: %s",
 		    sg_strerror(err));
 		goto verdict;
 	}
-	close(fd);
 	tmp_made = false;
-	(void)sync_dir(dir);	/* the rename is done; this only hastens it */
 	res->updated = true;
 
 verdict:

@@ -25,6 +25,7 @@
 #include "queue.h"
 #include "safehosts.h"
 #include "safesearch.h"
+#include "wire.h"
 
 #define F_QR	0x8000
 #define F_TC	0x0200
@@ -33,100 +34,6 @@
 
 #define GOOGLE	"forcesafesearch.google.com"
 #define YT	"restrict.youtube.com"
-
-struct wire {
-	uint8_t	b[4096];
-	size_t	len;
-};
-
-static void
-w_u8(struct wire *w, unsigned v)
-{
-	cr_assert_lt(w->len, sizeof(w->b));
-	w->b[w->len++] = (uint8_t)v;
-}
-
-static void
-w_u16(struct wire *w, unsigned v)
-{
-	w_u8(w, v >> 8);
-	w_u8(w, v & 0xff);
-}
-
-static void
-w_u32(struct wire *w, uint32_t v)
-{
-	w_u16(w, v >> 16);
-	w_u16(w, v & 0xffff);
-}
-
-static void
-w_bytes(struct wire *w, const void *p, size_t n)
-{
-	const uint8_t *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		w_u8(w, s[i]);
-}
-
-/* A dotted name, uncompressed; "" is the root. */
-static void
-w_name(struct wire *w, const char *name)
-{
-	const char *dot;
-	size_t n;
-
-	while (*name != '\0') {
-		dot = strchr(name, '.');
-		n = dot != NULL ? (size_t)(dot - name) : strlen(name);
-		w_u8(w, (unsigned)n);
-		w_bytes(w, name, n);
-		name += n;
-		if (*name == '.')
-			name++;
-	}
-	w_u8(w, 0);
-}
-
-static void
-w_ptr(struct wire *w, unsigned off)
-{
-	w_u16(w, 0xc000 | off);
-}
-
-static void
-w_hdr(struct wire *w, unsigned id, unsigned flags, unsigned qd, unsigned an,
-    unsigned ns, unsigned ar)
-{
-	w->len = 0;
-	w_u16(w, id);
-	w_u16(w, flags);
-	w_u16(w, qd);
-	w_u16(w, an);
-	w_u16(w, ns);
-	w_u16(w, ar);
-}
-
-static void
-w_q(struct wire *w, const char *name, unsigned type)
-{
-	w_name(w, name);
-	w_u16(w, type);
-	w_u16(w, DNS_C_IN);
-}
-
-/* A record's fixed part after its owner name. */
-static void
-w_rr_tail(struct wire *w, unsigned type, unsigned class, uint32_t ttl,
-    const void *rdata, unsigned rdlen)
-{
-	w_u16(w, type);
-	w_u16(w, class);
-	w_u32(w, ttl);
-	w_u16(w, rdlen);
-	w_bytes(w, rdata, rdlen);
-}
 
 /* An A record owned by the question (pointer to offset 12). */
 static void
@@ -152,10 +59,7 @@ w_cname_open(struct wire *w, uint32_t ttl)
 static void
 w_cname_close(struct wire *w, size_t start)
 {
-	size_t n = w->len - start;
-
-	w->b[start - 2] = (uint8_t)(n >> 8);
-	w->b[start - 1] = (uint8_t)n;
+	w_set16(w, start - 2, (unsigned)(w->len - start));
 }
 
 /* An SOA in authority owned by `owner` (a pointer), TTL and MINIMUM. */
@@ -177,8 +81,7 @@ w_soa(struct wire *w, unsigned owner, uint32_t ttl, uint32_t minimum)
 	w_u32(w, 600);
 	w_u32(w, 86400);
 	w_u32(w, minimum);
-	w->b[s - 2] = (uint8_t)((w->len - s) >> 8);
-	w->b[s - 1] = (uint8_t)(w->len - s);
+	w_set16(w, s - 2, (unsigned)(w->len - s));
 }
 
 struct res {
@@ -222,7 +125,7 @@ static void
 good_a(struct wire *w, unsigned id)
 {
 	w_hdr(w, id, F_QR | F_RD | F_RA, 1, 2, 0, 0);
-	w_q(w, GOOGLE, DNS_T_A);
+	w_q(w, GOOGLE, DNS_T_A, DNS_C_IN);
 	w_a_q(w, 300, 1);
 	w_a_q(w, 200, 2);
 }
@@ -255,7 +158,7 @@ Test(safehosts_parse, aaaa_records_and_0x20_question)
 
 	inet_pton(AF_INET6, "2001:db8::1", a6);
 	w_hdr(&w, 7, F_QR | F_RD | F_RA, 1, 2, 0, 0);
-	w_q(&w, "fOrCeSaFeSeArCh.GoOgLe.CoM", DNS_T_AAAA);
+	w_q(&w, "fOrCeSaFeSeArCh.GoOgLe.CoM", DNS_T_AAAA, DNS_C_IN);
 	w_ptr(&w, DNS_HDR_LEN);
 	w_rr_tail(&w, DNS_T_AAAA, DNS_C_IN, 60, a6, 16);
 	a6[15] = 2;
@@ -284,7 +187,7 @@ Test(safehosts_parse, cname_chain)
 	size_t s, c1, c2;
 
 	w_hdr(&w, 1, F_QR | F_RD | F_RA, 1, 5, 0, 0);
-	w_q(&w, YT, DNS_T_A);
+	w_q(&w, YT, DNS_T_A, DNS_C_IN);
 	/* the address first, owned by the chain's last name */
 	w_name(&w, "edge.example.test");
 	c2 = w.len - 19;	/* offset of that name */
@@ -325,7 +228,7 @@ Test(safehosts_parse, compression_into_question)
 	size_t s, tgt;
 
 	w_hdr(&w, 2, F_QR | F_RD | F_RA, 1, 2, 0, 0);
-	w_q(&w, YT, DNS_T_A);		/* 8restrict 7youtube 3com */
+	w_q(&w, YT, DNS_T_A, DNS_C_IN);		/* 8restrict 7youtube 3com */
 	w_ptr(&w, DNS_HDR_LEN);
 	s = w_cname_open(&w, 300);
 	tgt = w.len;
@@ -349,7 +252,7 @@ cname_rdata(struct wire *w, const uint8_t *rdata, size_t len)
 	size_t s;
 
 	w_hdr(w, 3, F_QR | F_RD | F_RA, 1, 1, 0, 0);
-	w_q(w, GOOGLE, DNS_T_A);
+	w_q(w, GOOGLE, DNS_T_A, DNS_C_IN);
 	w_ptr(w, DNS_HDR_LEN);
 	s = w_cname_open(w, 300);
 	w_bytes(w, rdata, len);
@@ -411,7 +314,7 @@ pointer_chain(struct wire *w, unsigned len)
 	unsigned i;
 
 	w_hdr(w, 3, F_QR | F_RD | F_RA, 1, 2, 0, 0);
-	w_q(w, GOOGLE, DNS_T_A);
+	w_q(w, GOOGLE, DNS_T_A, DNS_C_IN);
 	w_ptr(w, DNS_HDR_LEN);
 	w_u16(w, 0xff00);
 	w_u16(w, DNS_C_IN);
@@ -448,7 +351,7 @@ Test(safehosts_parse, cname_loop)
 
 	/* GOOGLE -> a.test -> b.test -> a.test */
 	w_hdr(&w, 4, F_QR | F_RD | F_RA, 1, 3, 0, 0);
-	w_q(&w, GOOGLE, DNS_T_A);
+	w_q(&w, GOOGLE, DNS_T_A, DNS_C_IN);
 	w_ptr(&w, DNS_HDR_LEN);
 	s = w_cname_open(&w, 300);
 	a_off = w.len;
@@ -534,7 +437,7 @@ Test(safehosts_parse, nxdomain_and_nodata)
 
 	/* NXDOMAIN: the SOA gives min(ttl, minimum) */
 	w_hdr(&w, 5, F_QR | F_RD | F_RA | DNS_RCODE_NXDOMAIN, 1, 0, 1, 0);
-	w_q(&w, GOOGLE, DNS_T_A);
+	w_q(&w, GOOGLE, DNS_T_A, DNS_C_IN);
 	w_soa(&w, DNS_HDR_LEN + 16, 900, 120);	/* owner google.com */
 	r = parse(&w, 5, GOOGLE, DNS_T_A);
 	cr_assert_eq(r.err, SG_ENOTFOUND);
@@ -548,14 +451,14 @@ Test(safehosts_parse, nxdomain_and_nodata)
 	cr_assert_eq(r.ttl, 120);
 	/* no SOA: no TTL */
 	w_hdr(&w, 5, F_QR | F_RD | F_RA, 1, 0, 0, 0);
-	w_q(&w, GOOGLE, DNS_T_A);
+	w_q(&w, GOOGLE, DNS_T_A, DNS_C_IN);
 	r = parse(&w, 5, GOOGLE, DNS_T_A);
 	cr_assert_eq(r.err, 0);
 	cr_assert_eq(r.n, 0);
 	cr_assert_eq(r.ttl, 0);
 	/* an SOA whose rdata is longer than its fields */
 	w_hdr(&w, 5, F_QR | F_RD | F_RA, 1, 0, 1, 0);
-	w_q(&w, GOOGLE, DNS_T_A);
+	w_q(&w, GOOGLE, DNS_T_A, DNS_C_IN);
 	rdl = w.len + 10;
 	w_soa(&w, DNS_HDR_LEN, 900, 120);
 	w_u8(&w, 0);
@@ -588,7 +491,7 @@ Test(safehosts_parse, cap_duplicates_and_odd_records)
 
 	/* 12 addresses, .1 twice: 8 kept, in order, .1 once */
 	w_hdr(&w, 6, F_QR | F_RD | F_RA, 1, 13, 0, 0);
-	w_q(&w, GOOGLE, DNS_T_A);
+	w_q(&w, GOOGLE, DNS_T_A, DNS_C_IN);
 	w_a_q(&w, 300, 1);
 	for (i = 1; i <= 12; i++)
 		w_a_q(&w, 300, i);
@@ -604,14 +507,14 @@ Test(safehosts_parse, cap_duplicates_and_odd_records)
 
 	/* an A record of 5 bytes */
 	w_hdr(&w, 6, F_QR | F_RD | F_RA, 1, 1, 0, 0);
-	w_q(&w, GOOGLE, DNS_T_A);
+	w_q(&w, GOOGLE, DNS_T_A, DNS_C_IN);
 	w_ptr(&w, DNS_HDR_LEN);
 	w_rr_tail(&w, DNS_T_A, DNS_C_IN, 300, "\300\0\2\1\1", 5);
 	cr_assert_eq(parse(&w, 6, GOOGLE, DNS_T_A).err, SG_EMALFORMED);
 
 	/* class CH is ignored; a TTL with the top bit set is 0 */
 	w_hdr(&w, 6, F_QR | F_RD | F_RA, 1, 2, 0, 0);
-	w_q(&w, GOOGLE, DNS_T_A);
+	w_q(&w, GOOGLE, DNS_T_A, DNS_C_IN);
 	w_ptr(&w, DNS_HDR_LEN);
 	w_rr_tail(&w, DNS_T_A, 3, 300, "\300\0\2\7", 4);
 	w_a_q(&w, 0x80000000u, 8);

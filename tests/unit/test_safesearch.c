@@ -13,6 +13,7 @@
 
 #include "dns.h"
 #include "safesearch.h"
+#include "wire.h"
 
 /* ------------------------------------------------------------- mapping */
 
@@ -236,67 +237,15 @@ Test(safesearch, engine_names)
 
 /* ------------------------------------------------------- dns_build_cname */
 
-struct wire {
-	uint8_t	b[2048];
-	size_t	len;
-};
-
-static void
-w_u8(struct wire *w, unsigned v)
-{
-	cr_assert_lt(w->len, sizeof(w->b));
-	w->b[w->len++] = (uint8_t)v;
-}
-
-static void
-w_u16(struct wire *w, unsigned v)
-{
-	w_u8(w, v >> 8);
-	w_u8(w, v & 0xff);
-}
-
-static void
-w_name(struct wire *w, const char *name)
-{
-	const char *dot;
-	size_t n, i;
-
-	while (*name != '\0') {
-		dot = strchr(name, '.');
-		n = dot != NULL ? (size_t)(dot - name) : strlen(name);
-		w_u8(w, (unsigned)n);
-		for (i = 0; i < n; i++)
-			w_u8(w, (uint8_t)name[i]);
-		name += n;
-		if (*name == '.')
-			name++;
-	}
-	w_u8(w, 0);
-}
-
 /* One question; udp > 0 adds an OPT record advertising that size. */
 static void
 query(struct wire *w, unsigned id, bool rd, const char *name, unsigned type,
     unsigned class, unsigned udp)
 {
-	w->len = 0;
-	w_u16(w, id);
-	w_u16(w, rd ? 0x0100 : 0);
-	w_u16(w, 1);
-	w_u16(w, 0);
-	w_u16(w, 0);
-	w_u16(w, udp > 0 ? 1 : 0);
-	w_name(w, name);
-	w_u16(w, type);
-	w_u16(w, class);
-	if (udp > 0) {
-		w_u8(w, 0);
-		w_u16(w, DNS_T_OPT);
-		w_u16(w, udp);
-		w_u16(w, 0);
-		w_u16(w, 0);
-		w_u16(w, 0);
-	}
+	w_hdr(w, id, rd ? 0x0100 : 0, 1, 0, 0, udp > 0 ? 1 : 0);
+	w_q(w, name, type, class);
+	if (udp > 0)
+		w_opt(w, udp, false);
 }
 
 #define TARGET	"forcesafesearch.google.com"

@@ -16,61 +16,7 @@
 
 #include "corpus.h"
 #include "tls.h"
-
-struct wire {
-	uint8_t	b[40000];
-	size_t	len;
-	size_t	lens[32];	/* offsets of length fields */
-	uint8_t	lsize[32];	/* their widths */
-	size_t	nlens;
-};
-
-static void
-w_u8(struct wire *w, unsigned v)
-{
-	cr_assert_lt(w->len, sizeof(w->b));
-	w->b[w->len++] = (uint8_t)v;
-}
-
-static void
-w_u16(struct wire *w, unsigned v)
-{
-	w_u8(w, v >> 8);
-	w_u8(w, v & 0xff);
-}
-
-static void
-w_bytes(struct wire *w, const void *p, size_t n)
-{
-	const uint8_t *s = p;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		w_u8(w, s[i]);
-}
-
-/* Opens a length field of 1, 2 or 3 bytes; close_len() fills it in. */
-static size_t
-open_len(struct wire *w, uint8_t size)
-{
-	size_t at = w->len, i;
-
-	cr_assert_lt(w->nlens, 32);
-	w->lens[w->nlens] = at;
-	w->lsize[w->nlens++] = size;
-	for (i = 0; i < size; i++)
-		w_u8(w, 0);
-	return at;
-}
-
-static void
-close_len(struct wire *w, size_t at, uint8_t size)
-{
-	size_t v = w->len - at - size, i;
-
-	for (i = 0; i < size; i++)
-		w->b[at + i] = (uint8_t)(v >> (8 * (size - 1 - i)));
-}
+#include "wire.h"
 
 struct hello_opts {
 	const char	*sni;		/* NULL: no server_name */
@@ -88,67 +34,67 @@ hello(struct wire *w, const struct hello_opts *o)
 {
 	size_t hs, exts, e, l, n, i, k;
 
-	memset(w, 0, sizeof(*w));
+	w_reset(w);
 	w_u8(w, 1);
-	hs = open_len(w, 3);
+	hs = w_open_len(w, 3);
 	w_u16(w, 0x0303);
 	for (i = 0; i < 32; i++)
 		w_u8(w, i);
-	l = open_len(w, 1);			/* session id */
+	l = w_open_len(w, 1);			/* session id */
 	for (i = 0; i < 32; i++)
 		w_u8(w, 0xa0 + i);
-	close_len(w, l, 1);
-	l = open_len(w, 2);			/* cipher suites */
+	w_close_len(w, l, 1);
+	l = w_open_len(w, 2);			/* cipher suites */
 	w_u16(w, 0x1301);
 	w_u16(w, 0xc02f);
-	close_len(w, l, 2);
-	l = open_len(w, 1);			/* compression */
+	w_close_len(w, l, 2);
+	l = w_open_len(w, 1);			/* compression */
 	w_u8(w, 0);
-	close_len(w, l, 1);
+	w_close_len(w, l, 1);
 	if (o->no_exts) {
-		close_len(w, hs, 3);
+		w_close_len(w, hs, 3);
 		return;
 	}
-	exts = open_len(w, 2);
+	exts = w_open_len(w, 2);
 	w_u16(w, 0x0a0a);			/* GREASE, empty */
 	w_u16(w, 0);
 	for (k = 0; o->sni != NULL && k < (o->two_sni_exts ? 2u : 1u); k++) {
 		w_u16(w, 0);
-		e = open_len(w, 2);
-		l = open_len(w, 2);
+		e = w_open_len(w, 2);
+		l = w_open_len(w, 2);
 		for (i = 0; i < (o->two_names ? 2u : 1u); i++) {
 			w_u8(w, 0);
-			n = open_len(w, 2);
+			n = w_open_len(w, 2);
 			w_bytes(w, o->sni, strlen(o->sni));
-			close_len(w, n, 2);
+			w_close_len(w, n, 2);
 		}
-		close_len(w, l, 2);
-		close_len(w, e, 2);
+		w_close_len(w, l, 2);
+		w_close_len(w, e, 2);
 	}
 	w_u16(w, 43);				/* supported_versions */
-	e = open_len(w, 2);
-	l = open_len(w, 1);
+	e = w_open_len(w, 2);
+	l = w_open_len(w, 1);
 	w_u16(w, 0x3a3a);
 	if (o->tls13)
 		w_u16(w, 0x0304);
 	w_u16(w, 0x0303);
-	close_len(w, l, 1);
-	close_len(w, e, 2);
+	w_close_len(w, l, 1);
+	w_close_len(w, e, 2);
 	if (o->ech) {
 		w_u16(w, 0xfe0d);
-		e = open_len(w, 2);
+		e = w_open_len(w, 2);
 		w_bytes(w, "\x00\x00\x01\x00\x01\x42\x00\x00", 8);
-		close_len(w, e, 2);
+		w_close_len(w, e, 2);
 	}
 	if (o->pad > 0) {
 		w_u16(w, 21);
-		e = open_len(w, 2);
+		e = w_open_len(w, 2);
 		for (i = 0; i < o->pad; i++)
 			w_u8(w, 0);
-		close_len(w, e, 2);
+		w_close_len(w, e, 2);
 	}
-	close_len(w, exts, 2);
-	close_len(w, hs, 3);
+	w_close_len(w, exts, 2);
+	w_close_len(w, hs, 3);
 }
 
 /* The message in records: cuts[] are the offsets where a record ends. */

@@ -1,0 +1,103 @@
+/*
+ * atomicfile.c - see atomicfile.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "atomicfile.h"
+
+/* Syncs the folder that holds path, so that a rename in it is durable. */
+static void
+sync_parent(const char *path)
+{
+	char dir[PATH_MAX], *slash;
+	int dfd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
+		(void)fsync(dfd);
+		close(dfd);
+	}
+}
+
+/*
+ * fd, open on tmp, gets its mode, is synced and closed (in any case), and
+ * tmp is renamed over path.  0 or -errno.
+ */
+static int
+commit(int fd, const char *tmp, const char *path, mode_t mode)
+{
+	int rc = 0;
+
+	if (fchmod(fd, mode) == -1)
+		rc = -errno;
+	if (rc == 0 && fsync(fd) == -1)
+		rc = -errno;
+	if (close(fd) == -1 && rc == 0)
+		rc = -errno;
+	if (rc == 0 && rename(tmp, path) == -1)
+		rc = -errno;
+	if (rc == 0)
+		sync_parent(path);
+	return rc;
+}
+
+static int
+write_all(int fd, const uint8_t *p, size_t left)
+{
+	ssize_t n;
+
+	while (left > 0) {
+		if ((n = write(fd, p, left)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+atomicfile_write(const char *path, const void *buf, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd, rc;
+
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    sizeof(tmp))
+		return -ENAMETOOLONG;
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		return -errno;
+	if ((rc = write_all(fd, buf, len)) != 0)
+		close(fd);
+	else
+		rc = commit(fd, tmp, path, mode);
+	if (rc != 0)
+		(void)unlink(tmp);
+	return rc;
+}
+
+int
+atomicfile_replace(const char *tmp, const char *path, mode_t mode)
+{
+	int fd;
+
+	if ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	return commit(fd, tmp, path, mode);
+}
