@@ -881,6 +881,54 @@ get_group(struct cfg_ctx *ctx, const config_setting_t *g, const char *key,
 	return get_group_in(ctx, g, NULL, key, out);
 }
 
+/*
+ * The optional top-level list `key` of root, whose entries are groups
+ * (`like` shows the members of one in the message): *n is its length, 0
+ * when it is absent or empty.
+ */
+static int
+get_group_list(struct cfg_ctx *ctx, const config_setting_t *root,
+    const char *key, const char *like, const config_setting_t **out, int *n)
+{
+	*n = 0;
+	if ((*out = config_setting_get_member(root, key)) == NULL)
+		return 0;
+	if (!is_sequence(*out))
+		return cfg_err(ctx, *out, "%s must be a list of groups: %s = "
+		    "( { %s } );", key, key, like);
+	*n = config_setting_length(*out);
+	return 0;
+}
+
+#define CFG_PATH_LEN	96	/* a group's path, for messages */
+
+/*
+ * The optional group `key` of g, as get_group_in(), with its members
+ * checked against keys (not checked when keys is NULL: its members are
+ * names, like the schedules').  When it is there and what is not NULL, its
+ * own path ("profiles.child.bypass", or "dns" at the top) is written into
+ * what, CFG_PATH_LEN bytes, for the messages about its members.
+ */
+static int
+get_group_checked(struct cfg_ctx *ctx, const config_setting_t *g,
+    const char *path, const char *key, const char *const keys[],
+    config_setting_t **out, char *what)
+{
+	char here[CFG_PATH_LEN], prefix[CFG_PATH_LEN + 1];
+	int rc;
+
+	if ((rc = get_group_in(ctx, g, path, key, out)) != 0 || *out == NULL)
+		return rc;
+	if (what == NULL)
+		what = here;
+	snprintf(what, CFG_PATH_LEN, "%s%s%s", path ? path : "",
+	    path ? "." : "", key);
+	if (keys == NULL)
+		return 0;
+	snprintf(prefix, sizeof(prefix), "%s.", what);
+	return check_keys(ctx, *out, prefix, "", keys);
+}
+
 /* A boolean member; *out keeps its default when the key is absent. */
 static int
 get_bool(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
@@ -1000,9 +1048,8 @@ load_queue(struct cfg_ctx *ctx, const config_setting_t *root)
 	long long v, first = 0, maxlen;
 	int rc, i, n;
 
-	if ((rc = get_group(ctx, root, "queue", &g)) != 0 || g == NULL)
-		return rc;
-	if ((rc = check_keys(ctx, g, "queue.", "", queue_keys)) != 0)
+	if ((rc = get_group_checked(ctx, root, NULL, "queue", queue_keys, &g,
+	    NULL)) != 0 || g == NULL)
 		return rc;
 
 	if ((nums = config_setting_get_member(g, "numbers")) != NULL) {
@@ -1056,9 +1103,8 @@ load_firewall(struct cfg_ctx *ctx, const config_setting_t *root)
 	config_setting_t *g;
 	int rc, backend = (int)cfg->fw_backend;
 
-	if ((rc = get_group(ctx, root, "firewall", &g)) != 0 || g == NULL)
-		return rc;
-	if ((rc = check_keys(ctx, g, "firewall.", "", firewall_keys)) != 0)
+	if ((rc = get_group_checked(ctx, root, NULL, "firewall", firewall_keys,
+	    &g, NULL)) != 0 || g == NULL)
 		return rc;
 	if ((rc = get_bool(ctx, g, "firewall", "manage", &cfg->fw_manage)) != 0)
 		return rc;
@@ -1172,9 +1218,8 @@ load_dns(struct cfg_ctx *ctx, const config_setting_t *root)
 	long long ttl = b->ttl;
 	int rc, mode = (int)b->mode;
 
-	if ((rc = get_group(ctx, root, "dns", &g)) != 0 || g == NULL)
-		return rc;
-	if ((rc = check_keys(ctx, g, "dns.", "", dns_keys)) != 0)
+	if ((rc = get_group_checked(ctx, root, NULL, "dns", dns_keys, &g,
+	    NULL)) != 0 || g == NULL)
 		return rc;
 	if ((rc = get_enum(ctx, g, "dns", "block_response", block_mode_names,
 	    &mode, &where)) != 0)
@@ -1246,10 +1291,8 @@ load_connections(struct cfg_ctx *ctx, const config_setting_t *root)
 	config_setting_t *g;
 	int rc, quic = cfg->quic_block, no_sni = cfg->no_sni_block;
 
-	if ((rc = get_group(ctx, root, "connections", &g)) != 0 || g == NULL)
-		return rc;
-	if ((rc = check_keys(ctx, g, "connections.", "", connections_keys))
-	    != 0)
+	if ((rc = get_group_checked(ctx, root, NULL, "connections",
+	    connections_keys, &g, NULL)) != 0 || g == NULL)
 		return rc;
 	if ((rc = load_conn_ports(ctx, g)) != 0)
 		return rc;
@@ -1444,8 +1487,7 @@ static int
 load_lists(struct cfg_ctx *ctx, const config_setting_t *root)
 {
 	struct config *cfg = ctx->cfg;
-	const config_setting_t *where = NULL;
-	config_setting_t *list;
+	const config_setting_t *where = NULL, *list;
 	const char *dir = NULL;
 	int i, n, rc;
 
@@ -1488,14 +1530,9 @@ load_lists(struct cfg_ctx *ctx, const config_setting_t *root)
 			return rc;
 	}
 
-	if ((list = config_setting_get_member(root, "lists")) == NULL)
-		return 0;
-	if (!is_sequence(list))
-		return cfg_err(ctx, list, "lists must be a list of groups: "
-		    "lists = ( { category = \"...\"; files = [ \"...\" ]; } "
-		    ");");
-	if ((n = config_setting_length(list)) == 0)
-		return 0;
+	if ((rc = get_group_list(ctx, root, "lists", "category = \"...\"; "
+	    "files = [ \"...\" ];", &list, &n)) != 0 || n == 0)
+		return rc;
 	if ((cfg->lists = calloc((size_t)n, sizeof(*cfg->lists))) == NULL)
 		return cfg_nomem(ctx);
 	cfg->nlists = (size_t)n;
@@ -1843,6 +1880,34 @@ load_names(struct cfg_ctx *ctx, const config_setting_t *s, const char *what,
 	return 0;
 }
 
+#define CFG_ELEM_PATH_LEN	128	/* "profiles.NAME.schedules.NAME" */
+
+/*
+ * The checks every named group g in parent (its path, for messages) starts
+ * with: its name is valid for a `noun`, it is a group (`like` shows the
+ * members of one in the message) and it holds only keys.  Its own path,
+ * "parent.NAME", is written into path, CFG_ELEM_PATH_LEN bytes.
+ */
+static int
+check_named_group(struct cfg_ctx *ctx, const config_setting_t *g,
+    const char *parent, const char *noun, const char *like,
+    const char *const keys[], char *path)
+{
+	char prefix[CFG_ELEM_PATH_LEN + 1], buf[80];
+	const char *name = config_setting_name(g);
+
+	if (!valid_group_name(name))
+		return cfg_err(ctx, g, "%s: '%s' is not a valid %s name (1 to "
+		    "%d of A-Z, a-z, 0-9, _ and -)", parent,
+		    msg_str(name, buf, sizeof(buf)), noun, CONFIG_NAME_MAX);
+	snprintf(path, CFG_ELEM_PATH_LEN, "%s.%s", parent, name);
+	if (!config_setting_is_group(g))
+		return cfg_err(ctx, g, "%s must be a group: %s = { %s };", path,
+		    name, like);
+	snprintf(prefix, sizeof(prefix), "%s.", path);
+	return check_keys(ctx, g, prefix, "", keys);
+}
+
 /* One schedule, g, of the profile whose schedules are at path. */
 static int
 load_schedule(struct cfg_ctx *ctx, const config_setting_t *g,
@@ -1850,22 +1915,13 @@ load_schedule(struct cfg_ctx *ctx, const config_setting_t *g,
 {
 	const config_setting_t *when, *b, *svc;
 	struct schedule_error serr;
-	char path[128], what[160], buf[80];
+	char path[CFG_ELEM_PATH_LEN], what[160], buf[80];
 	const char *text, *name = config_setting_name(g);
 	int rc;
 
-	if (!valid_group_name(name))
-		return cfg_err(ctx, g, "%s: '%s' is not a valid schedule name "
-		    "(1 to %d of A-Z, a-z, 0-9, _ and -)", spath,
-		    msg_str(name, buf, sizeof(buf)), CONFIG_NAME_MAX);
-	snprintf(path, sizeof(path), "%s.%s", spath, name);
-	if (!config_setting_is_group(g))
-		return cfg_err(ctx, g, "%s must be a group: %s = { when = "
-		    "\"...\"; block = \"all\"; };", path, name);
-	snprintf(what, sizeof(what), "%s.", path);
-	if ((rc = check_keys(ctx, g, what, "", schedule_keys)) != 0)
-		return rc;
-	if ((rc = set_string(ctx, &sc->name, name)) != 0)
+	if ((rc = check_named_group(ctx, g, spath, "schedule",
+	    "when = \"...\"; block = \"all\";", schedule_keys, path)) != 0 ||
+	    (rc = set_string(ctx, &sc->name, name)) != 0)
 		return rc;
 	sc->line = (int)config_setting_source_line(g);
 
@@ -1918,13 +1974,12 @@ load_schedules(struct cfg_ctx *ctx, const config_setting_t *g,
     const char *path, struct config_profile *p)
 {
 	config_setting_t *sub;
-	char spath[96], buf[80];
+	char spath[CFG_PATH_LEN], buf[80];
 	int i, n, rc;
 
-	if ((rc = get_group_in(ctx, g, path, "schedules", &sub)) != 0 ||
-	    sub == NULL)
+	if ((rc = get_group_checked(ctx, g, path, "schedules", NULL, &sub,
+	    spath)) != 0 || sub == NULL)
 		return rc;
-	snprintf(spath, sizeof(spath), "%s.schedules", path);
 	if ((n = config_setting_length(sub)) > CONFIG_MAX_SCHEDULES)
 		return cfg_err(ctx, config_setting_get_elem(sub,
 		    CONFIG_MAX_SCHEDULES), "%s: '%s' is one schedule too many; "
@@ -1951,16 +2006,13 @@ load_safe_search(struct cfg_ctx *ctx, const config_setting_t *g,
 {
 	const config_setting_t *where = NULL;
 	config_setting_t *sub;
-	char what[96], prefix[sizeof(what) + 1];
+	char what[CFG_PATH_LEN];
 	int rc, yt = (int)ss->youtube;
 
-	if ((rc = get_group_in(ctx, g, path, "safe_search", &sub)) != 0 ||
-	    sub == NULL)
+	if ((rc = get_group_checked(ctx, g, path, "safe_search",
+	    safe_search_keys, &sub, what)) != 0 || sub == NULL)
 		return rc;
-	snprintf(what, sizeof(what), "%s.safe_search", path);
-	snprintf(prefix, sizeof(prefix), "%s.", what);
-	if ((rc = check_keys(ctx, sub, prefix, "", safe_search_keys)) != 0 ||
-	    (rc = get_bool(ctx, sub, what, "google", &ss->google)) != 0 ||
+	if ((rc = get_bool(ctx, sub, what, "google", &ss->google)) != 0 ||
 	    (rc = get_bool(ctx, sub, what, "bing", &ss->bing)) != 0 ||
 	    (rc = get_bool(ctx, sub, what, "duckduckgo", &ss->duckduckgo)) !=
 	    0 ||
@@ -1979,16 +2031,13 @@ load_bypass(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
 {
 	const config_setting_t *where = NULL;
 	config_setting_t *sub;
-	char what[96], prefix[sizeof(what) + 1];
+	char what[CFG_PATH_LEN];
 	int rc, od = (int)p->outside_dns;
 
-	if ((rc = get_group_in(ctx, g, path, "bypass", &sub)) != 0 ||
-	    sub == NULL)
+	if ((rc = get_group_checked(ctx, g, path, "bypass", bypass_keys, &sub,
+	    what)) != 0 || sub == NULL)
 		return rc;
-	snprintf(what, sizeof(what), "%s.bypass", path);
-	snprintf(prefix, sizeof(prefix), "%s.", what);
-	if ((rc = check_keys(ctx, sub, prefix, "", bypass_keys)) != 0 ||
-	    (rc = get_bool(ctx, sub, what, "doh", &p->bypass_doh)) != 0 ||
+	if ((rc = get_bool(ctx, sub, what, "doh", &p->bypass_doh)) != 0 ||
 	    (rc = get_bool(ctx, sub, what, "dot", &p->bypass_dot)) != 0 ||
 	    (rc = get_bool(ctx, sub, what, "vpn", &p->bypass_vpn)) != 0 ||
 	    (rc = get_bool(ctx, sub, what, "ech", &p->bypass_ech)) != 0 ||
@@ -2018,22 +2067,13 @@ load_profile(struct cfg_ctx *ctx, const config_setting_t *g,
     struct config_profile *p)
 {
 	const config_setting_t *sub, *where = NULL;
-	char path[64], what[96], buf[80];
+	char path[CFG_ELEM_PATH_LEN], what[160];
 	const char *name = config_setting_name(g);
 	int rc, fail;
 
-	if (!valid_group_name(name))
-		return cfg_err(ctx, g, "profiles: '%s' is not a valid profile "
-		    "name (1 to %d of A-Z, a-z, 0-9, _ and -)",
-		    msg_str(name, buf, sizeof(buf)), CONFIG_NAME_MAX);
-	snprintf(path, sizeof(path), "profiles.%s", name);
-	if (!config_setting_is_group(g))
-		return cfg_err(ctx, g, "%s must be a group: %s = { block = "
-		    "[ ... ]; ... };", path, name);
-	snprintf(what, sizeof(what), "%s.", path);
-	if ((rc = check_keys(ctx, g, what, "", profile_keys)) != 0)
-		return rc;
-	if ((rc = set_string(ctx, &p->name, name)) != 0)
+	if ((rc = check_named_group(ctx, g, "profiles", "profile",
+	    "block = [ ... ]; ...", profile_keys, path)) != 0 ||
+	    (rc = set_string(ctx, &p->name, name)) != 0)
 		return rc;
 	p->line = (int)config_setting_source_line(g);
 	p->fail_open = ctx->cfg->fail_open;
@@ -2365,14 +2405,9 @@ load_devices(struct cfg_ctx *ctx, const config_setting_t *root)
 	size_t k, first;
 	int i, n, rc;
 
-	if ((list = config_setting_get_member(root, "devices")) == NULL)
-		return 0;
-	if (!is_sequence(list))
-		return cfg_err(ctx, list, "devices must be a list of groups: "
-		    "devices = ( { name = \"...\"; mac = \"...\"; profile = "
-		    "\"...\"; } );");
-	if ((n = config_setting_length(list)) == 0)
-		return 0;
+	if ((rc = get_group_list(ctx, root, "devices", "name = \"...\"; mac = "
+	    "\"...\"; profile = \"...\";", &list, &n)) != 0 || n == 0)
+		return rc;
 	if (n > DEVICES_MAX)
 		return cfg_err(ctx, list, "devices has %d entries; at most %d",
 		    n, DEVICES_MAX);
@@ -2455,9 +2490,8 @@ load_log(struct cfg_ctx *ctx, const config_setting_t *root)
 	const char *events = NULL;
 	int rc, level = (int)cfg->log_level;
 
-	if ((rc = get_group(ctx, root, "log", &g)) != 0 || g == NULL)
-		return rc;
-	if ((rc = check_keys(ctx, g, "log.", "", log_keys)) != 0)
+	if ((rc = get_group_checked(ctx, root, NULL, "log", log_keys, &g,
+	    NULL)) != 0 || g == NULL)
 		return rc;
 	if ((rc = get_string(ctx, g, "log", "events", &events, &where)) != 0)
 		return rc;
@@ -2487,9 +2521,8 @@ load_control(struct cfg_ctx *ctx, const config_setting_t *root)
 	const char *sock = NULL;
 	int rc;
 
-	if ((rc = get_group(ctx, root, "control", &g)) != 0 || g == NULL)
-		return rc;
-	if ((rc = check_keys(ctx, g, "control.", "", control_keys)) != 0)
+	if ((rc = get_group_checked(ctx, root, NULL, "control", control_keys,
+	    &g, NULL)) != 0 || g == NULL)
 		return rc;
 	if ((rc = get_string(ctx, g, "control", "socket", &sock, &where)) != 0)
 		return rc;
