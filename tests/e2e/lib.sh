@@ -19,6 +19,7 @@ ID=$$
 LAN=sg-lan-$ID
 RTR=sg-rtr-$ID
 WAN=sg-wan-$ID
+LAN2=sg-lan2-$ID	# only with lan2_up
 T=$(mktemp -d /tmp/safegate-e2e.XXXXXX)
 PASS=0
 FAIL=0
@@ -27,6 +28,7 @@ N=0
 in_lan() { ip netns exec "$LAN" "$@"; }
 in_rtr() { ip netns exec "$RTR" "$@"; }
 in_wan() { ip netns exec "$WAN" "$@"; }
+in_lan2() { ip netns exec "$LAN2" "$@"; }
 
 ok() {
 	N=$((N + 1)); PASS=$((PASS + 1))
@@ -95,6 +97,29 @@ net_up() {
 	ip -n "$WAN" -6 route add default via fd78::1
 	in_rtr sysctl -qw net.ipv4.ip_forward=1
 	in_rtr sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+
+# lan2_up [MAC]: a second lan namespace (after net_up), on its own veth to
+# the router and its own subnets, for a second client:
+#
+#   lan2 (client) --veth-- router
+#   10.79.0.2/24           10.79.0.1
+#   fd79::2/64             fd79::1
+#
+# MAC, if given, is the lan2 end's hardware address (what the router sees).
+lan2_up() {
+	ip netns add "$LAN2"
+	ip link add "sgm$ID" netns "$LAN2" type veth peer name "sgrm$ID" netns "$RTR"
+	ip -n "$LAN2" link set lo up
+	if [ -n "${1:-}" ]; then ip -n "$LAN2" link set dev "sgm$ID" address "$1"; fi
+	ip -n "$LAN2" addr add 10.79.0.2/24 dev "sgm$ID"
+	ip -n "$LAN2" addr add fd79::2/64 dev "sgm$ID" nodad
+	ip -n "$RTR" addr add 10.79.0.1/24 dev "sgrm$ID"
+	ip -n "$RTR" addr add fd79::1/64 dev "sgrm$ID" nodad
+	ip -n "$LAN2" link set "sgm$ID" up
+	ip -n "$RTR" link set "sgrm$ID" up
+	ip -n "$LAN2" route add default via 10.79.0.1
+	ip -n "$LAN2" -6 route add default via fd79::1
 }
 
 # dnsmasq NS NAME ADDRESSES HOSTS: an authoritative-only resolver answering
@@ -188,6 +213,7 @@ cleanup() {
 	ip netns del "$LAN" 2>/dev/null
 	ip netns del "$RTR" 2>/dev/null
 	ip netns del "$WAN" 2>/dev/null
+	ip netns del "$LAN2" 2>/dev/null
 	if [ "$FAIL" -gt 0 ] && [ -n "${KEEP:-}" ]; then
 		echo "# kept $T"
 	else
