@@ -155,7 +155,8 @@ log_ratelimited(struct log_limit *l, double per_sec, double burst,
 	ok = l->tokens >= 1.0;
 	if (ok) {
 		l->tokens -= 1.0;
-		*suppressed = l->suppressed;
+		if (suppressed != NULL)
+			*suppressed = l->suppressed;
 		l->suppressed = 0;
 	} else
 		l->suppressed++;

@@ -32,8 +32,9 @@ void	fatalx(const char *, ...) SG_PRINTF(1, 2) __attribute__((noreturn));
 /*
  * A token bucket for messages caused by outside input: at most `burst`
  * messages, refilled at `per_sec` a second.  Returns true when the caller may
- * log now.  Thread-safe; suppressed messages are counted and reported with the
- * next one that is let through.
+ * log now.  Thread-safe; suppressed messages are counted, and when a message
+ * is let through *suppressed (unless suppressed is NULL) says how many were
+ * held back since the last one.
  */
 struct log_limit {
 	uint64_t	last_ns;
