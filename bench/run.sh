@@ -17,7 +17,10 @@
 # run time and deleted on exit, never copied into the repository.
 #
 # Knobs (environment): ROUNDS (5), DURATION seconds per run (15), WARMUP
-# seconds of unrecorded dnsmasq load first (3), CLIENTS (-c, 4),
+# seconds of unrecorded dnsmasq load first (3), PROFILES (1: a family's
+# policy in front of the list: 200 devices by MAC, the client's profile
+# by CIDR with 1000-name allow and deny lists, two schedules, safe search
+# and no-data HTTPS; 0: one rule for all, as before), CLIENTS (-c, 4),
 # OUTSTANDING (-q, 100), PIN (1: dnsperf on CPU 0, dnsmasq and safegated on
 # CPU 1; 0: no pinning), EVENTS (1: safegated writes its event log, as
 # shipped; 0: no event log), PERF (1: perf record safegated during the last
@@ -41,6 +44,7 @@ CLIENTS=${CLIENTS:-4}
 OUTSTANDING=${OUTSTANDING:-100}
 PIN=${PIN:-1}
 EVENTS=${EVENTS:-1}
+PROFILES=${PROFILES:-0}
 PERF=${PERF:-0}
 RATE=${RATE:-10000}
 
@@ -113,6 +117,33 @@ log "list: $LIST_NAMES names; allowed set: $ALLOWED_Q queries" \
     "($HOSTS_N distinct, all in dnsmasq's hosts file); blocked set:" \
     "$BLOCKED_Q queries"
 
+# The policy of a family with many devices: the client (10.77.0.2) is
+# found by its /24 after 200 MACs miss, and its profile's lists and
+# schedules are consulted on every query.
+profiles_conf() {
+	local i
+	echo "devices = ("
+	for i in $(seq 0 199); do
+		printf '  { name = "d%d"; mac = "02:00:00:00:%02x:%02x"; profile = "adult"; },\n' \
+		    "$i" $((i / 256)) $((i % 256))
+	done
+	echo '  { name = "lan"; cidr = "10.77.0.0/24"; profile = "child"; } );'
+	echo 'default_profile = "adult";'
+	echo 'profiles = { adult = { };'
+	echo '  child = { block = [ "bench" ];'
+	printf '    allow = [ %s ];\n' "$(seq 0 999 | sed 's/.*/"a&.allow.example"/' | paste -sd,)"
+	printf '    deny = [ %s ];\n' "$(seq 0 999 | sed 's/.*/"d&.deny.example"/' | paste -sd,)"
+	# a bedtime of two windows, twelve hours away: read on every query,
+	# in force in none (so the verdicts stay those of the other runs)
+	local h=$(( (10#$(date +%H) + 12) % 24 ))
+	printf '    schedules = { bedtime = { when = "Sun-Thu %02d:00-%02d:30; Fri,Sat %02d:00-%02d:45"; block = "all"; };\n' \
+	    "$h" "$h" "$h" "$h"
+	echo '                  homework = { when = "weekdays 16:00-18:00"; services = [ "roblox" ]; }; };'
+	echo '    safe_search = { google = true; bing = true; youtube = "strict"; };'
+	echo '    bypass = { ech = true; }; }; };'
+	echo 'always_allow = [ "school.example" ];'
+}
+
 cat >"$T/safegate.conf" <<CONF
 # safegated for the benchmark: the shipped defaults, one category holding
 # the whole list, blocked.
@@ -124,8 +155,11 @@ lists_db = "$T/lists.sgdb";
 lists = ( { category = "bench"; files = [ "union-1m.domains" ]; } );
 block = [ "bench" ];
 log = { $([ "$EVENTS" = 1 ] && echo "events = \"$T/events.jsonl\"; ")level = "info"; };
-control = { socket = "$SOCK"; };
+control = { socket = "$SOCK"; state = "$T/state"; };
+$([ "$PROFILES" = 1 ] && profiles_conf)
 CONF
+
+mkdir -p "$T/services" && cp "$(dirname "$0")/../blocklists/services/roblox.domains" "$T/services/"
 
 # The set safegated maps, compiled once, as safegate-lists update would.
 "$BIN/safegate-lists" compile -c "$T/safegate.conf" >"$T/compile.out" 2>&1 ||
