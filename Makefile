@@ -15,7 +15,7 @@ SHARED	?= $(CURDIR)/../shared
 SAN	?= 0
 
 CC	?= cc
-PKGS	:= libnetfilter_queue libmnl libconfig libpcap libcrypto libidn2
+PKGS	:= libnetfilter_queue libmnl libconfig libpcap libcrypto libssl libidn2
 # ldns: the tests' and fuzzers' independent reader of what safegated writes
 TEST_PKGS := ldns
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
