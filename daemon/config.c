@@ -18,9 +18,11 @@
  *      in the order of that schema (profiles before the devices that name
  *      them), while a fresh struct config is filled in.  The first
  *      problem found is the one reported, as "FILE:LINE: what is wrong",
- *      with the line of the setting at fault.  A service a profile names
- *      becomes a category after the lists' own, with a lists entry of its
- *      own marked implicit (see service_category()).
+ *      with the line of the setting at fault.  A service a profile or
+ *      one of risk's lists names becomes a category after the lists' own,
+ *      with a lists entry of its own marked implicit (see
+ *      service_category()); risk comes after profiles, so that its
+ *      defaults can take the services the profiles made categories.
  *
  * Files are read into memory by this module (at most CONFIG_MAX_SIZE
  * bytes), so files and strings go through one path and libconfig never
@@ -59,6 +61,20 @@ extern const char sg_default_conf[];
 #define CONFIG_MAX_LEN		1048576	/* queue.max_len */
 #define CONFIG_MAX_TTL		86400
 #define CONFIG_SUN_PATH		sizeof(((struct sockaddr_un *)0)->sun_path)
+/* issue 6: the record, alerts, the block page, the risk indicators */
+#define CONFIG_DEF_ROTATE_SIZE	10485760	/* 10 MiB */
+#define CONFIG_MIN_ROTATE_SIZE	65536
+#define CONFIG_MAX_ROTATE_SIZE	(INT64_C(1) << 40)
+#define CONFIG_DEF_RETENTION	90		/* log.retention_days */
+#define CONFIG_MAX_RETENTION	3650
+#define CONFIG_DEF_FACILITY	21		/* local5 */
+#define CONFIG_DEF_ALERT_INTERVAL 300
+#define CONFIG_MIN_ALERT_INTERVAL 10
+#define CONFIG_MAX_ALERT_INTERVAL 86400
+#define CONFIG_DEF_BLOCKPAGE_PORT 80
+#define CONFIG_MAX_RISK_WINDOW	604800		/* a week */
+#define CONFIG_MAX_AGE		25		/* profiles.NAME.age */
+#define CONFIG_DEF_BEDTIME	"bedtime"
 
 static const char *const backend_names[] = { "auto", "iptables", "nft", NULL };
 static const char *const block_mode_names[] = { "nxdomain", "null", "address",
@@ -72,7 +88,7 @@ static const char *const no_sni_names[] = { "allow", "block", NULL };
 static const char *const root_keys[] = { "queue", "firewall", "dns",
     "connections", "lists_dir", "lists_db", "feeds", "lists", "block",
     "dhcp_leases", "devices", "default_profile", "profiles", "always_allow",
-    "log", "control", NULL };
+    "alert", "blockpage", "risk", "log", "control", NULL };
 static const char *const queue_keys[] = { "numbers", "fail_open", "max_len",
     NULL };
 static const char *const firewall_keys[] = { "manage", "backend", NULL };
@@ -85,14 +101,30 @@ static const char *const list_keys[] = { "category", "confidential", "files",
 static const char *const device_keys[] = { "name", "mac", "ip", "cidr",
     "profile", NULL };
 static const char *const profile_keys[] = { "block", "services", "allow",
-    "deny", "schedules", "safe_search", "bypass", "fail", NULL };
+    "deny", "schedules", "safe_search", "bypass", "fail", "age", NULL };
 static const char *const schedule_keys[] = { "when", "block", "services",
     NULL };
 static const char *const safe_search_keys[] = { "google", "bing",
     "duckduckgo", "brave", "ecosia", "youtube", NULL };
 static const char *const bypass_keys[] = { "doh", "dot", "vpn", "ech",
     "outside_dns", NULL };
-static const char *const log_keys[] = { "events", "level", NULL };
+static const char *const alert_keys[] = { "command", "interval", NULL };
+static const char *const blockpage_keys[] = { "serve", "port", NULL };
+static const char *const risk_keys[] = { "anon_chat", "late_night",
+    "first_seen", "messaging", "bypass", "repeated", "age", "abuse",
+    "bedtime", NULL };
+/* The members of risk's rules: each has enabled and window, some more. */
+static const char *const rule_keys[] = { "enabled", "window", NULL };
+static const char *const anon_chat_keys[] = { "enabled", "window",
+    "categories", NULL };
+static const char *const first_seen_keys[] = { "enabled", "window",
+    "baseline_days", NULL };
+static const char *const repeated_keys[] = { "enabled", "window", "count",
+    "minutes", "categories", NULL };
+static const char *const log_keys[] = { "events", "level", "rotate_size",
+    "rotate_daily", "retention_days", "syslog", NULL };
+static const char *const syslog_keys[] = { "target", "ca", "facility",
+    NULL };
 static const char *const control_keys[] = { "socket", "state", NULL };
 
 /* Indexed by enum safesearch_youtube. */
@@ -103,6 +135,15 @@ static const char *const outside_dns_names[] = { "allow", "redirect", "block",
     NULL };
 /* Indexed by !fail_open. */
 static const char *const fail_names[] = { "open", "closed", NULL };
+/*
+ * log.syslog.facility: indexed by the RFC 5424 facility number.  12 to 15
+ * have no one name in syslog(3); these are RFC 5424's own words for them
+ * (and rsyslog's).
+ */
+static const char *const facility_names[] = { "kern", "user", "mail",
+    "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
+    "ftp", "ntp", "audit", "alert", "clock", "local0", "local1", "local2",
+    "local3", "local4", "local5", "local6", "local7", NULL };
 
 /* blocklists/services/NAME.domains, sorted (test_config.c checks both). */
 const char *const config_services[] = { "discord", "fortnite", "instagram",
@@ -110,6 +151,18 @@ const char *const config_services[] = { "discord", "fortnite", "instagram",
     "whatsapp", "youtube" };
 const size_t config_nservices = sizeof(config_services) /
     sizeof(*config_services);
+
+/*
+ * The defaults of risk's lists.  A default never makes a category: of
+ * these, only the names that are categories already (`lists` defines
+ * them, or a profile names the service) are watched.  See load_risk().
+ */
+static const char *const def_anon_chat[] = { "anon-chat" };
+static const char *const def_repeated[] = { "adult" };
+static const char *const def_messaging[] = { "whatsapp", "snapchat",
+    "discord", "telegram", "instagram", "tiktok", "roblox", "minecraft",
+    "fortnite", "twitch" };
+#define NELEM(a)	(sizeof(a) / sizeof(*(a)))
 
 /* One load: where messages go and what they name. */
 struct cfg_ctx {
@@ -967,7 +1020,7 @@ get_int(struct cfg_ctx *ctx, const config_setting_t *g, const char *path,
     const char *key, long long min, long long max, long long *out)
 {
 	const config_setting_t *s;
-	char what[64];
+	char what[192];		/* a group's path (CFG_ELEM_PATH_LEN), a key */
 
 	if (g == NULL || (s = config_setting_get_member(g, key)) == NULL)
 		return 0;
@@ -2069,6 +2122,7 @@ load_profile(struct cfg_ctx *ctx, const config_setting_t *g,
 	const config_setting_t *sub, *where = NULL;
 	char path[CFG_ELEM_PATH_LEN], what[160];
 	const char *name = config_setting_name(g);
+	long long age = 0;
 	int rc, fail;
 
 	if ((rc = check_named_group(ctx, g, "profiles", "profile",
@@ -2110,6 +2164,9 @@ load_profile(struct cfg_ctx *ctx, const config_setting_t *g,
 	    &where)) != 0)
 		return rc;
 	p->fail_open = fail == 0;
+	if ((rc = get_int(ctx, g, path, "age", 0, CONFIG_MAX_AGE, &age)) != 0)
+		return rc;
+	p->age = (unsigned)age;
 	return 0;
 }
 
@@ -2481,13 +2538,406 @@ load_policy(struct cfg_ctx *ctx, const config_setting_t *root)
 	return 0;
 }
 
+/* ------------------------------------------------ alert and blockpage */
+
 static int
-load_log(struct cfg_ctx *ctx, const config_setting_t *root)
+load_alert(struct cfg_ctx *ctx, const config_setting_t *root)
 {
 	struct config *cfg = ctx->cfg;
 	const config_setting_t *where = NULL;
 	config_setting_t *g;
+	const char *cmd = NULL;
+	long long interval = cfg->alert_interval;
+	int rc;
+
+	if ((rc = get_group_checked(ctx, root, NULL, "alert", alert_keys, &g,
+	    NULL)) != 0 || g == NULL)
+		return rc;
+	if ((rc = get_string(ctx, g, "alert", "command", &cmd, &where)) != 0)
+		return rc;
+	if (cmd != NULL) {
+		/* Started with no shell and no PATH search (alert.h): a
+		 * program, by its absolute path, with no arguments. */
+		if (cmd[0] != '\0' && cmd[0] != '/')
+			return cfg_err(ctx, where, "alert.command must be an "
+			    "absolute path (starting with /), or \"\" for "
+			    "none");
+		if (cmd[0] != '\0' && cmd[strlen(cmd) - 1] == '/')
+			return cfg_err(ctx, where, "alert.command must name a "
+			    "program, not a folder");
+		if ((rc = set_string(ctx, &cfg->alert_command, cmd)) != 0)
+			return rc;
+	}
+	if ((rc = get_int(ctx, g, "alert", "interval",
+	    CONFIG_MIN_ALERT_INTERVAL, CONFIG_MAX_ALERT_INTERVAL,
+	    &interval)) != 0)
+		return rc;
+	cfg->alert_interval = (unsigned)interval;
+	return 0;
+}
+
+/* blockpage: after dns, whose block_page addresses it listens on. */
+static int
+load_blockpage(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	config_setting_t *g;
+	long long port = cfg->blockpage_port;
+	int rc;
+
+	if ((rc = get_group_checked(ctx, root, NULL, "blockpage",
+	    blockpage_keys, &g, NULL)) != 0 || g == NULL)
+		return rc;
+	if ((rc = get_bool(ctx, g, "blockpage", "serve",
+	    &cfg->blockpage_serve)) != 0 ||
+	    (rc = get_int(ctx, g, "blockpage", "port", 1, 65535, &port)) != 0)
+		return rc;
+	cfg->blockpage_port = (uint16_t)port;
+	if (cfg->blockpage_serve && cfg->block.page_v4.family == AF_UNSPEC &&
+	    cfg->block.page_v6.family == AF_UNSPEC)
+		return cfg_err(ctx, config_setting_get_member(g, "serve"),
+		    "blockpage.serve needs the block page's address in "
+		    "dns.block_page, like [ \"192.0.2.1\" ]: the page is "
+		    "served there");
+	return 0;
+}
+
+/* ----------------------------------------------------------------- risk */
+
+/* The ids of those of names[] that are categories already. */
+static uint64_t
+existing_mask(const struct config *cfg, const char *const *names, size_t n)
+{
+	uint64_t mask = 0;
+	size_t i;
+	int id;
+
+	for (i = 0; i < n; i++)
+		if ((id = config_category_id(cfg, names[i])) >= 0)
+			mask |= UINT64_C(1) << id;
+	return mask;
+}
+
+/*
+ * A list of risk's, s (what names it: "risk.messaging"): categories that
+ * `lists` defines and services, each once, at most CONFIG_RISK_MAX_WATCH,
+ * into *mask.  A service becomes a category as a profile's does
+ * (service_category()).
+ */
+static int
+load_watch_list(struct cfg_ctx *ctx, const config_setting_t *s,
+    const char *what, uint64_t *mask)
+{
+	const config_setting_t *e;
+	char names[160], svcs[160], buf[80];
+	const char *name;
+	unsigned id = 0;
+	int i, n, c, rc;
+
+	*mask = 0;
+	if (!is_sequence(s))
+		return cfg_err(ctx, s, "%s must be a list of categories and "
+		    "services, like [ \"anon-chat\", \"discord\" ]", what);
+	if ((n = config_setting_length(s)) > CONFIG_RISK_MAX_WATCH)
+		return cfg_err(ctx, s, "%s names %d categories and services; "
+		    "at most %d", what, n, CONFIG_RISK_MAX_WATCH);
+	for (i = 0; i < n; i++) {
+		e = config_setting_get_elem(s, (unsigned)i);
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return cfg_err(ctx, e, "%s must be a list of strings",
+			    what);
+		name = config_setting_get_string(e);
+		if ((c = explicit_category(ctx, name)) >= 0)
+			id = (unsigned)c;
+		else if (!is_service(name))
+			return cfg_err(ctx, e, "%s: '%s' is neither a category "
+			    "lists define nor a service (%s%s; services: %s)",
+			    what, msg_str(name, buf, sizeof(buf)),
+			    ctx->nexplicit ? "lists define: " :
+			    "no lists are defined",
+			    category_names(ctx->cfg, ctx->nexplicit, names,
+			    sizeof(names)),
+			    join_names(config_services, config_nservices,
+			    svcs, sizeof(svcs)));
+		else if ((rc = service_category(ctx, e, name, &id)) != 0)
+			return rc;
+		if (*mask & (UINT64_C(1) << id))
+			return cfg_err(ctx, e, "%s: '%s' is named twice", what,
+			    name);
+		*mask |= UINT64_C(1) << id;
+	}
+	return 0;
+}
+
+/*
+ * Rule `key` of risk (g, NULL when there is no risk): its group, checked
+ * against keys, into *sub (NULL when absent) and its path into what
+ * (CFG_PATH_LEN bytes); enabled and window into *r.
+ */
+static int
+load_rule(struct cfg_ctx *ctx, const config_setting_t *g, const char *key,
+    const char *const keys[], struct config_risk_rule *r,
+    config_setting_t **sub, char *what)
+{
+	long long window = r->window;
+	int rc;
+
+	*sub = NULL;
+	if (g == NULL)
+		return 0;
+	if ((rc = get_group_checked(ctx, g, "risk", key, keys, sub, what)) !=
+	    0 || *sub == NULL)
+		return rc;
+	if ((rc = get_bool(ctx, *sub, what, "enabled", &r->enabled)) != 0 ||
+	    (rc = get_int(ctx, *sub, what, "window", 0, CONFIG_MAX_RISK_WINDOW,
+	    &window)) != 0)
+		return rc;
+	r->window = (unsigned)window;
+	return 0;
+}
+
+/*
+ * The list `key` of group g (path what), or, when either is absent, the
+ * default: those of def[] that are categories already.
+ */
+static int
+load_watch(struct cfg_ctx *ctx, const config_setting_t *g, const char *what,
+    const char *key, const char *const *def, size_t ndef, uint64_t *mask)
+{
+	const config_setting_t *s;
+	char path[CFG_PATH_LEN + 16];
+
+	if (g == NULL || (s = config_setting_get_member(g, key)) == NULL) {
+		*mask = existing_mask(ctx->cfg, def, ndef);
+		return 0;
+	}
+	snprintf(path, sizeof(path), "%s.%s", what, key);
+	return load_watch_list(ctx, s, path, mask);
+}
+
+/*
+ * risk: after profiles, so that the default messaging list can take the
+ * services they made categories.  A default list never makes a category
+ * (a config without `risk` reads no services/ file it did not read
+ * before); a name written in a list does, as a profile's service does.
+ */
+static int
+load_risk(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config_risk *r = &ctx->cfg->risk;
+	const config_setting_t *where = NULL;
+	config_setting_t *g, *sub;
+	char what[CFG_PATH_LEN], buf[80];
+	const char *bedtime = NULL;
+	long long v;
+	int rc;
+
+	if ((rc = get_group_checked(ctx, root, NULL, "risk", risk_keys, &g,
+	    NULL)) != 0)
+		return rc;
+
+	if ((rc = load_rule(ctx, g, "anon_chat", anon_chat_keys,
+	    &r->anon_chat, &sub, what)) != 0 ||
+	    (rc = load_watch(ctx, sub, what, "categories", def_anon_chat,
+	    NELEM(def_anon_chat), &r->anon_chat_mask)) != 0 ||
+	    (rc = load_rule(ctx, g, "late_night", rule_keys, &r->late_night,
+	    &sub, what)) != 0 ||
+	    (rc = load_rule(ctx, g, "first_seen", first_seen_keys,
+	    &r->first_seen, &sub, what)) != 0)
+		return rc;
+	v = r->first_seen_days;
+	if ((rc = get_int(ctx, sub, what, "baseline_days", 1, 365, &v)) != 0)
+		return rc;
+	r->first_seen_days = (unsigned)v;
+
+	if ((rc = load_watch(ctx, g, "risk", "messaging", def_messaging,
+	    NELEM(def_messaging), &r->messaging_mask)) != 0 ||
+	    (rc = load_rule(ctx, g, "bypass", rule_keys, &r->bypass, &sub,
+	    what)) != 0 ||
+	    (rc = load_rule(ctx, g, "repeated", repeated_keys, &r->repeated,
+	    &sub, what)) != 0)
+		return rc;
+	v = r->repeated_count;
+	if ((rc = get_int(ctx, sub, what, "count", 1, CONFIG_RISK_MAX_COUNT,
+	    &v)) != 0)
+		return rc;
+	r->repeated_count = (unsigned)v;
+	v = r->repeated_minutes;
+	if ((rc = get_int(ctx, sub, what, "minutes", 1, 1440, &v)) != 0)
+		return rc;
+	r->repeated_minutes = (unsigned)v;
+	if ((rc = load_watch(ctx, sub, what, "categories", def_repeated,
+	    NELEM(def_repeated), &r->repeated_mask)) != 0 ||
+	    (rc = load_rule(ctx, g, "age", rule_keys, &r->age, &sub,
+	    what)) != 0 ||
+	    (rc = load_rule(ctx, g, "abuse", rule_keys, &r->abuse, &sub,
+	    what)) != 0)
+		return rc;
+
+	if ((rc = get_string(ctx, g, "risk", "bedtime", &bedtime, &where)) !=
+	    0 || bedtime == NULL)
+		return rc;
+	/* A schedule's name; no profile need have one of it. */
+	if (!valid_group_name(bedtime))
+		return cfg_err(ctx, where, "risk.bedtime: '%s' is not a valid "
+		    "schedule name (1 to %d of A-Z, a-z, 0-9, _ and -)",
+		    msg_str(bedtime, buf, sizeof(buf)), CONFIG_NAME_MAX);
+	return set_string(ctx, &r->bedtime, bedtime);
+}
+
+/* ------------------------------------------------------------------ log */
+
+/* [A-Za-z0-9_-] labels of 1..63, dots between, at most 253: syslogfwd's
+   DNS names. */
+static bool
+valid_host_name(const char *s, size_t n)
+{
+	size_t i, label = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if (!(is_alpha(s[i]) || (s[i] >= '0' && s[i] <= '9') ||
+		    s[i] == '-' || s[i] == '_') || ++label > 63)
+			return false;
+	}
+	return label > 0;
+}
+
+/*
+ * log.syslog.target, not "": "udp://HOST:PORT", "tcp://HOST:PORT" or
+ * "tls://HOST:PORT", HOST a DNS name, an IPv4 address or an IPv6 address
+ * in brackets, ":PORT" 1..65535 or left out (514; 6514 for tls): what
+ * syslogfwd_parse_target() takes.  NULL, or what is wrong; *tls tells the
+ * scheme.
+ */
+static const char *
+check_syslog_target(const char *s, bool *tls)
+{
+	char host[ADDR_STRLEN + 1];
+	const char *p, *end;
+	struct sg_addr a;
+	unsigned long port = 0;
+	size_t len;
+
+	*tls = strncmp(s, "tls://", 6) == 0;
+	if (!*tls && strncmp(s, "udp://", 6) != 0 &&
+	    strncmp(s, "tcp://", 6) != 0)
+		return "does not start with udp://, tcp:// or tls://";
+	p = s + 6;
+	if (*p == '[') {
+		if ((end = strchr(p, ']')) == NULL)
+			return "has a '[' with no ']'";
+		len = (size_t)(end - p - 1);
+		if (len == 0 || len >= sizeof(host))
+			return "has no IPv6 address in [ ]";
+		memcpy(host, p + 1, len);
+		host[len] = '\0';
+		if (addr_parse(&a, host) != 0)
+			return "has no IPv6 address in [ ]";
+		if (a.family != AF_INET6)
+			return "has an IPv4 address in [ ]; only an IPv6 "
+			    "address goes in brackets";
+		p = end + 1;
+	} else {
+		len = strcspn(p, ":/?#@[]");
+		if (len == 0)
+			return "has no host";
+		if (p[len] == ':' && strchr(p + len + 1, ':') != NULL)
+			return "has an IPv6 address not in [ ], like "
+			    "\"tls://[2001:db8::1]:6514\"";
+		if (strspn(p, "0123456789.") >= len) {
+			/* all digits and dots: an IPv4 address or nothing */
+			if (len >= sizeof(host))
+				return "has a host that is not an IPv4 address";
+			memcpy(host, p, len);
+			host[len] = '\0';
+			if (addr_parse(&a, host) != 0)
+				return "has a host that is not an IPv4 address";
+		} else if (!valid_host_name(p, len))
+			return "has a host that is not a DNS name, an IPv4 "
+			    "address or an IPv6 address in [ ]";
+		p += len;
+	}
+	if (*p == ':') {
+		for (p++, len = 0; *p >= '0' && *p <= '9' && len < 6; p++,
+		    len++)
+			port = port * 10 + (unsigned long)(*p - '0');
+		if (len == 0 || len > 5 || port < 1 || port > 65535)
+			return "has a port that is not 1..65535";
+	}
+	if (*p != '\0')
+		return "has more than scheme://HOST:PORT";
+	return NULL;
+}
+
+/* log.syslog: forwarding the record to a syslog receiver. */
+static int
+load_syslog(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL, *cwhere = NULL;
+	config_setting_t *sub;
+	char what[CFG_PATH_LEN], buf[80];
+	const char *target = NULL, *ca = NULL, *fac = NULL, *why;
+	bool tls = false;
+	int rc, i;
+
+	if ((rc = get_group_checked(ctx, g, "log", "syslog", syslog_keys, &sub,
+	    what)) != 0 || sub == NULL)
+		return rc;
+	if ((rc = get_string(ctx, sub, what, "target", &target, &where)) != 0)
+		return rc;
+	if (target != NULL) {
+		if (target[0] != '\0' && (why = check_syslog_target(target,
+		    &tls)) != NULL)
+			return cfg_err(ctx, where, "log.syslog.target: \"%s\" "
+			    "%s", msg_str(target, buf, sizeof(buf)), why);
+		if ((rc = set_string(ctx, &cfg->syslog_target, target)) != 0)
+			return rc;
+	}
+	if ((rc = get_string(ctx, sub, what, "ca", &ca, &cwhere)) != 0)
+		return rc;
+	if (ca != NULL) {
+		if (ca[0] != '\0' && ca[0] != '/')
+			return cfg_err(ctx, cwhere, "log.syslog.ca must be an "
+			    "absolute path (starting with /), or \"\" for the "
+			    "system's certificates");
+		if ((rc = set_string(ctx, &cfg->syslog_ca, ca)) != 0)
+			return rc;
+	}
+	/* A CA that nothing reads would look like protection that is not
+	   there.  With no target at all, it may wait for one. */
+	if (cfg->syslog_ca[0] != '\0' && cfg->syslog_target[0] != '\0' &&
+	    !tls)
+		return cfg_err(ctx, cwhere, "log.syslog.ca is only for a "
+		    "tls:// target; udp:// and tcp:// are not encrypted");
+	if ((rc = get_string(ctx, sub, what, "facility", &fac, &where)) != 0 ||
+	    fac == NULL)
+		return rc;
+	for (i = 0; facility_names[i] != NULL; i++)
+		if (strcmp(fac, facility_names[i]) == 0) {
+			cfg->syslog_facility = (unsigned)i;
+			return 0;
+		}
+	return cfg_err(ctx, where, "log.syslog.facility must be a syslog "
+	    "facility (kern, user, mail, daemon, auth, syslog, lpr, news, "
+	    "uucp, cron, authpriv, ftp, ntp, audit, alert, clock, local0 to "
+	    "local7), not \"%s\"", msg_str(fac, buf, sizeof(buf)));
+}
+
+static int
+load_log(struct cfg_ctx *ctx, const config_setting_t *root)
+{
+	struct config *cfg = ctx->cfg;
+	const config_setting_t *where = NULL, *s;
+	config_setting_t *g;
 	const char *events = NULL;
+	long long v;
 	int rc, level = (int)cfg->log_level;
 
 	if ((rc = get_group_checked(ctx, root, NULL, "log", log_keys, &g,
@@ -2509,7 +2959,28 @@ load_log(struct cfg_ctx *ctx, const config_setting_t *root)
 	    &where)) != 0)
 		return rc;
 	cfg->log_level = (enum log_level)level;
-	return 0;
+
+	if ((s = config_setting_get_member(g, "rotate_size")) != NULL) {
+		if ((rc = check_int(ctx, s, "log.rotate_size", LLONG_MIN,
+		    LLONG_MAX, &v)) != 0)
+			return rc;
+		if (v != 0 && (v < CONFIG_MIN_ROTATE_SIZE ||
+		    v > CONFIG_MAX_ROTATE_SIZE))
+			return cfg_err(ctx, s, "log.rotate_size must be 0 (no "
+			    "rotation by size) or %d..%" PRId64 " bytes, not "
+			    "%lld", CONFIG_MIN_ROTATE_SIZE,
+			    CONFIG_MAX_ROTATE_SIZE, v);
+		cfg->events_rotate_bytes = (uint64_t)v;
+	}
+	if ((rc = get_bool(ctx, g, "log", "rotate_daily",
+	    &cfg->events_rotate_daily)) != 0)
+		return rc;
+	v = cfg->events_keep_days;
+	if ((rc = get_int(ctx, g, "log", "retention_days", 0,
+	    CONFIG_MAX_RETENTION, &v)) != 0)
+		return rc;
+	cfg->events_keep_days = (unsigned)v;
+	return load_syslog(ctx, g);
 }
 
 static int
@@ -2579,10 +3050,35 @@ config_new(const char *source)
 	cfg->dhcp_leases = strdup(CONFIG_DEF_LEASES);
 	addr_set(&cfg->resolver, AF_INET, CONFIG_DEF_RESOLVER);
 	cfg->resolver_port = CONFIG_DEF_DNS_PORT;
+	cfg->events_rotate_bytes = CONFIG_DEF_ROTATE_SIZE;
+	cfg->events_rotate_daily = true;
+	cfg->events_keep_days = CONFIG_DEF_RETENTION;
+	cfg->syslog_target = strdup("");
+	cfg->syslog_ca = strdup("");
+	cfg->syslog_facility = CONFIG_DEF_FACILITY;
+	cfg->alert_command = strdup("");
+	cfg->alert_interval = CONFIG_DEF_ALERT_INTERVAL;
+	cfg->blockpage_serve = false;
+	cfg->blockpage_port = CONFIG_DEF_BLOCKPAGE_PORT;
+	cfg->risk = (struct config_risk){
+		.anon_chat = { true, 86400 },
+		.late_night = { true, 3600 },
+		.first_seen = { true, 86400 },
+		.bypass = { true, 3600 },
+		.repeated = { true, 3600 },
+		.age = { true, 86400 },
+		.abuse = { true, 0 },
+		.first_seen_days = 30,
+		.repeated_count = 5,
+		.repeated_minutes = 10,
+		.bedtime = strdup(CONFIG_DEF_BEDTIME),
+	};
 	if (cfg->source == NULL || cfg->lists_dir == NULL ||
 	    cfg->lists_db == NULL || cfg->feeds == NULL ||
 	    cfg->events_path == NULL || cfg->control_socket == NULL ||
-	    cfg->state_path == NULL || cfg->dhcp_leases == NULL) {
+	    cfg->state_path == NULL || cfg->dhcp_leases == NULL ||
+	    cfg->syslog_target == NULL || cfg->syslog_ca == NULL ||
+	    cfg->alert_command == NULL || cfg->risk.bedtime == NULL) {
 		config_free(cfg);
 		errno = ENOMEM;
 		return NULL;
@@ -2607,6 +3103,9 @@ load_tree(struct cfg_ctx *ctx, const config_setting_t *root)
 	/* Categories from here on are services'. */
 	ctx->nexplicit = ctx->cfg->ncategories;
 	if ((rc = load_policy(ctx, root)) != 0 ||
+	    (rc = load_alert(ctx, root)) != 0 ||
+	    (rc = load_blockpage(ctx, root)) != 0 ||
+	    (rc = load_risk(ctx, root)) != 0 ||
 	    (rc = load_log(ctx, root)) != 0 ||
 	    (rc = load_control(ctx, root)) != 0)
 		return rc;
@@ -2867,6 +3366,10 @@ config_free(struct config *cfg)
 	free(cfg->lists_db);
 	free(cfg->feeds);
 	free(cfg->events_path);
+	free(cfg->syslog_target);
+	free(cfg->syslog_ca);
+	free(cfg->alert_command);
+	free(cfg->risk.bedtime);
 	free(cfg->control_socket);
 	free(cfg);
 }
@@ -3087,11 +3590,76 @@ print_profile(const struct config *cfg, const struct config_profile *p,
 	    SAFESEARCH_YT_STRICT ? ss->youtube : SAFESEARCH_YT_OFF]);
 	fprintf(fp, "    bypass = {\n      doh = %s;\n      dot = %s;\n"
 	    "      vpn = %s;\n      ech = %s;\n      outside_dns = \"%s\";\n"
-	    "    };\n    fail = \"%s\";\n  };\n",
+	    "    };\n    fail = \"%s\";\n    age = %u;\n  };\n",
 	    bool_name(p->bypass_doh), bool_name(p->bypass_dot),
 	    bool_name(p->bypass_vpn), bool_name(p->bypass_ech),
 	    outside_dns_names[p->outside_dns <= OUTSIDE_DNS_BLOCK ?
-	    p->outside_dns : OUTSIDE_DNS_ALLOW], fail_names[!p->fail_open]);
+	    p->outside_dns : OUTSIDE_DNS_ALLOW], fail_names[!p->fail_open],
+	    p->age);
+}
+
+/*
+ * One of risk's lists: the categories `lists` defines, in id order, then
+ * the services' own, in the order of config_services (their ids depend
+ * on where each service is first named, which printing moves).
+ */
+static void
+print_watch(const struct config *cfg, int indent, const char *key,
+    uint64_t mask, FILE *fp)
+{
+	const char *names[SGDB_MAX_CATEGORIES];
+	uint64_t expl = 0;
+	size_t i, n = 0;
+	int id;
+
+	for (i = 0; i < cfg->nlists; i++)
+		if (!cfg->lists[i].implicit)
+			expl |= UINT64_C(1) << cfg->lists[i].category_id;
+	for (i = 0; i < cfg->ncategories; i++)
+		if (mask & expl & (UINT64_C(1) << i))
+			names[n++] = cfg->categories[i];
+	for (i = 0; i < config_nservices; i++)
+		if ((id = config_category_id(cfg, config_services[i])) >= 0 &&
+		    (mask & ~expl & (UINT64_C(1) << id)))
+			names[n++] = config_services[i];
+	print_names(indent, key, names, n, fp);
+}
+
+/* "  KEY = {", enabled and window; the caller closes it. */
+static void
+print_rule(const char *key, const struct config_risk_rule *r, FILE *fp)
+{
+	fprintf(fp, "  %s = {\n    enabled = %s;\n    window = %u;\n", key,
+	    bool_name(r->enabled), r->window);
+}
+
+static void
+print_risk(const struct config *cfg, FILE *fp)
+{
+	const struct config_risk *r = &cfg->risk;
+
+	fputs("risk = {\n", fp);
+	print_rule("anon_chat", &r->anon_chat, fp);
+	print_watch(cfg, 4, "categories", r->anon_chat_mask, fp);
+	fputs("  };\n", fp);
+	print_rule("late_night", &r->late_night, fp);
+	fputs("  };\n", fp);
+	print_rule("first_seen", &r->first_seen, fp);
+	fprintf(fp, "    baseline_days = %u;\n  };\n", r->first_seen_days);
+	print_watch(cfg, 2, "messaging", r->messaging_mask, fp);
+	print_rule("bypass", &r->bypass, fp);
+	fputs("  };\n", fp);
+	print_rule("repeated", &r->repeated, fp);
+	fprintf(fp, "    count = %u;\n    minutes = %u;\n", r->repeated_count,
+	    r->repeated_minutes);
+	print_watch(cfg, 4, "categories", r->repeated_mask, fp);
+	fputs("  };\n", fp);
+	print_rule("age", &r->age, fp);
+	fputs("  };\n", fp);
+	print_rule("abuse", &r->abuse, fp);
+	fputs("  };\n  bedtime = ", fp);
+	print_str(fp, r->bedtime);
+	fputs(";\n};\n", fp);
 }
 
 void
@@ -3164,11 +3732,29 @@ config_print(const struct config *cfg, FILE *fp)
 	print_names(0, "always_allow", (const char *const *)cfg->always_allow,
 	    cfg->nalways_allow, fp);
 
+	fputs("alert = {\n  command = ", fp);
+	print_str(fp, cfg->alert_command);
+	fprintf(fp, ";\n  interval = %u;\n};\n", cfg->alert_interval);
+	fprintf(fp, "blockpage = {\n  serve = %s;\n  port = %u;\n};\n",
+	    bool_name(cfg->blockpage_serve), (unsigned)cfg->blockpage_port);
+	print_risk(cfg, fp);
+
 	fputs("log = {\n  events = ", fp);
 	print_str(fp, cfg->events_path);
-	fprintf(fp, ";\n  level = \"%s\";\n};\n",
+	/* A size past 32 bits needs libconfig's L, or it would wrap. */
+	fprintf(fp, ";\n  level = \"%s\";\n  rotate_size = %" PRIu64 "%s;\n"
+	    "  rotate_daily = %s;\n  retention_days = %u;\n"
+	    "  syslog = {\n    target = ",
 	    level_names[cfg->log_level <= LOG_LEVEL_DEBUG ? cfg->log_level :
-	    LOG_LEVEL_INFO]);
+	    LOG_LEVEL_INFO], cfg->events_rotate_bytes,
+	    cfg->events_rotate_bytes > INT32_MAX ? "L" : "",
+	    bool_name(cfg->events_rotate_daily), cfg->events_keep_days);
+	print_str(fp, cfg->syslog_target);
+	fputs(";\n    ca = ", fp);
+	print_str(fp, cfg->syslog_ca);
+	fprintf(fp, ";\n    facility = \"%s\";\n  };\n};\n",
+	    facility_names[cfg->syslog_facility < NELEM(facility_names) - 1 ?
+	    cfg->syslog_facility : CONFIG_DEF_FACILITY]);
 
 	fputs("control = {\n  socket = ", fp);
 	print_str(fp, cfg->control_socket);

@@ -11,7 +11,8 @@
  * are integer literals libconfig would wrap and strings with no closing
  * quote.  Schema (every key is optional; the defaults are those of the
  * embedded config/safegate.conf, except that with no `lists` there are no
- * categories, and `block` must then be empty):
+ * categories, and `block` must then be empty, and that the shipped file
+ * writes risk.messaging out, which a default never does; see risk below):
  *
  *   queue = { numbers = [ 0 ]; fail_open = true; max_len = 4096; };
  *   firewall = { manage = true; backend = "auto"; };  # auto|iptables|nft
@@ -27,7 +28,9 @@
  *               feeds = [ "blp-porn" ]; confidential = false; }, ... );
  *   block = [ "adult", "gambling" ];
  *   dhcp_leases, devices, default_profile, profiles, always_allow: below
- *   log = { events = "/var/log/safegate/events.jsonl"; level = "info"; };
+ *   alert, blockpage, risk: below
+ *   log = { events = "/var/log/safegate/events.jsonl"; level = "info";
+ *           rotate_size, rotate_daily, retention_days, syslog: below };
  *   control = { socket = "/run/safegate/control.sock"; state = ...; };
  *
  * `feeds`, like each of `files`, is a path under lists_dir unless it starts
@@ -140,6 +143,64 @@
  * "/var/lib/safegate/state" (an absolute path).  Profiles are checked
  * before devices, which name them: of a config wrong in both, the
  * profiles' error is the one reported.
+ *
+ * The safeguarding record (issue 6):
+ *
+ *   profiles = { NAME = { ...; age = 0; }; };  # 0..25; 0 = not said
+ *   alert = { command = ""; interval = 300; };
+ *   blockpage = { serve = false; port = 80; };
+ *   risk = {
+ *     anon_chat  = { enabled = true; window = 86400;
+ *                    categories = [ "anon-chat" ]; };
+ *     late_night = { enabled = true; window = 3600; };
+ *     first_seen = { enabled = true; window = 86400; baseline_days = 30; };
+ *     messaging  = [ "whatsapp", "snapchat", "discord", "telegram",
+ *                    "instagram", "tiktok", "roblox", "minecraft",
+ *                    "fortnite", "twitch" ];
+ *     bypass     = { enabled = true; window = 3600; };
+ *     repeated   = { enabled = true; window = 3600; count = 5;
+ *                    minutes = 10; categories = [ "adult" ]; };
+ *     age        = { enabled = true; window = 86400; };
+ *     abuse      = { enabled = true; window = 0; };
+ *     bedtime    = "bedtime";
+ *   };
+ *   log = { ...; rotate_size = 10485760; rotate_daily = true;
+ *           retention_days = 90;
+ *           syslog = { target = ""; ca = ""; facility = "local5"; }; };
+ *
+ * alert.command is "" (none) or an absolute path, run with no shell and
+ * no arguments (alert.h); interval 10..86400 seconds.  blockpage.serve
+ * true needs an address in dns.block_page (the error names serve's line);
+ * port 1..65535.
+ *
+ * risk: every key optional.  windows 0..604800 seconds (0: every time);
+ * baseline_days 1..365; count 1..CONFIG_RISK_MAX_COUNT (what risk.c can
+ * count); minutes 1..1440; bedtime a schedule's name (as profiles'
+ * names; no profile need have a schedule of it).  `categories` and
+ * `messaging` name categories `lists` defines or services
+ * (config_services), each once, at most CONFIG_RISK_MAX_WATCH; anything
+ * else is an error.  A service named there becomes a category as a
+ * profile's does (an implicit lists entry reading services/NAME.domains,
+ * unless `lists` defines that category).  The defaults shown never make
+ * a category: when a list is left out, only those of its default names
+ * that are categories already when it is read are taken (the lists' own,
+ * services a profile or schedule names, services an earlier list of
+ * risk's names: risk is read after profiles, in the order above), the
+ * others silently dropped; so a config that does not mention risk reads
+ * no list file it did not read before.  A list written out, even with a
+ * default's names, must name only defined categories or services.
+ *
+ * log.rotate_size is bytes, 0 (no rotation by size) or
+ * 65536..(1 << 40); retention_days 0..3650, 0 = keep all.
+ * log.syslog.target is "" (off) or "udp://HOST:PORT", "tcp://HOST:PORT"
+ * or "tls://HOST:PORT": HOST a DNS name ([A-Za-z0-9_-] labels), an IPv4
+ * address, or an IPv6 address in brackets; PORT 1..65535, and ":PORT"
+ * may be left out (514, or 6514 for tls), as syslogfwd_parse_target()
+ * reads it.  ca is "" (the system's store) or an absolute path, and only
+ * for a tls:// target (an error with udp:// or tcp://, allowed with no
+ * target).  facility: kern user mail daemon auth syslog lpr news uucp
+ * cron authpriv ftp ntp audit alert clock local0..local7, RFC 5424's
+ * 0..23.
  */
 #ifndef SG_CONFIG_H
 #define SG_CONFIG_H
@@ -225,6 +286,42 @@ struct config_profile {
 	bool		 bypass_ech;	/* HTTPS/SVCB: no data */
 	enum outside_dns outside_dns;
 	bool		 fail_open;
+	unsigned	 age;		/* the youngest user's age; 0 = not
+					   said (no age indicator) */
+};
+
+/*
+ * The grooming-risk indicators (issue 6, risk.h): each can be turned off,
+ * and fires at most once per `window` seconds per device.
+ */
+#define CONFIG_RISK_MAX_WATCH	32	/* names in a list of risk's */
+/* risk.repeated.count: the attempts risk.c remembers a device
+   (RISK_REPEATED_MAX; test_config.c holds the two together) */
+#define CONFIG_RISK_MAX_COUNT	32
+struct config_risk_rule {
+	bool		 enabled;
+	unsigned	 window;	/* seconds */
+};
+struct config_risk {
+	struct config_risk_rule anon_chat;	/* categories/services below */
+	struct config_risk_rule late_night;	/* messaging in a bedtime */
+	struct config_risk_rule first_seen;	/* a platform new to a device */
+	struct config_risk_rule bypass;		/* DoH, VPN, canaries, DoT,
+						   outside DNS */
+	struct config_risk_rule repeated;	/* blocked adult, N in M min */
+	struct config_risk_rule age;		/* platform's age > profile's */
+	struct config_risk_rule abuse;		/* abuse-list hit: critical */
+	unsigned	 first_seen_days;	/* baseline, default 30 */
+	unsigned	 repeated_count;	/* default 5 */
+	unsigned	 repeated_minutes;	/* default 10 */
+	/* category ids (config) watched by anon_chat and by late_night /
+	   first_seen (messaging, social, gaming chat) */
+	uint64_t	 anon_chat_mask;
+	uint64_t	 messaging_mask;
+	uint64_t	 repeated_mask;		/* default: "adult" */
+	char		*bedtime;		/* the schedule name that means
+					   bedtime in every profile; default
+					   "bedtime" */
 };
 
 struct config_device {
@@ -293,6 +390,18 @@ struct config {
 	/* log */
 	char		*events_path;
 	enum log_level	 log_level;
+	/* issue 6, the safeguarding record (see the schema comment) */
+	uint64_t	 events_rotate_bytes;	/* log.rotate_size; 0: never */
+	bool		 events_rotate_daily;	/* log.rotate_daily */
+	unsigned	 events_keep_days;	/* log.retention_days; 0: all */
+	char		*syslog_target;		/* log.syslog.target; "" = off */
+	char		*syslog_ca;		/* log.syslog.ca; "" = system */
+	unsigned	 syslog_facility;	/* log.syslog.facility, 0..23 */
+	char		*alert_command;		/* alert.command; "" = none */
+	unsigned	 alert_interval;	/* alert.interval, seconds */
+	bool		 blockpage_serve;	/* blockpage.serve */
+	uint16_t	 blockpage_port;	/* blockpage.port */
+	struct config_risk risk;
 
 	/* control */
 	char		*control_socket;
@@ -340,7 +449,13 @@ void	config_free(struct config *);
  * for 80 columns is written one element a line.  Without `profiles` in the
  * source, neither default_profile nor profiles is written.  The new
  * top-level keys come after block: dhcp_leases, devices, default_profile,
- * profiles, always_allow.
+ * profiles, always_allow; then alert, blockpage and risk, before log.  A
+ * profile's age comes after its fail; log's new keys after level, syslog
+ * last.  risk's lists are written as lists the categories `lists`
+ * defines, in category order, then services in the order of
+ * config_services (so the text does not depend on the services' ids), a
+ * default written out as the names it took.  A rotate_size past
+ * INT32_MAX is written with libconfig's "L".
  */
 void	config_print(const struct config *, FILE *);
 

@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "risk.h"
 
 static char err[CONFIG_ERR_LEN];
 
@@ -118,7 +119,41 @@ Test(config, empty_gives_defaults)
 	cr_expect_not(cfg->profiles[0].bypass_doh);
 	cr_expect_eq(cfg->profiles[0].outside_dns, OUTSIDE_DNS_ALLOW);
 	cr_expect(cfg->profiles[0].fail_open);
+	cr_expect_eq(cfg->profiles[0].age, 0);
 	cr_expect_eq(config_profile_id(cfg, "default"), 0);
+	/* issue 6 */
+	cr_expect_eq(cfg->events_rotate_bytes, 10485760);
+	cr_expect(cfg->events_rotate_daily);
+	cr_expect_eq(cfg->events_keep_days, 90);
+	cr_expect_str_eq(cfg->syslog_target, "");
+	cr_expect_str_eq(cfg->syslog_ca, "");
+	cr_expect_eq(cfg->syslog_facility, 21);	/* local5 */
+	cr_expect_str_eq(cfg->alert_command, "");
+	cr_expect_eq(cfg->alert_interval, 300);
+	cr_expect_not(cfg->blockpage_serve);
+	cr_expect_eq(cfg->blockpage_port, 80);
+	cr_expect(cfg->risk.anon_chat.enabled);
+	cr_expect_eq(cfg->risk.anon_chat.window, 86400);
+	cr_expect(cfg->risk.late_night.enabled);
+	cr_expect_eq(cfg->risk.late_night.window, 3600);
+	cr_expect(cfg->risk.first_seen.enabled);
+	cr_expect_eq(cfg->risk.first_seen.window, 86400);
+	cr_expect(cfg->risk.bypass.enabled);
+	cr_expect_eq(cfg->risk.bypass.window, 3600);
+	cr_expect(cfg->risk.repeated.enabled);
+	cr_expect_eq(cfg->risk.repeated.window, 3600);
+	cr_expect(cfg->risk.age.enabled);
+	cr_expect_eq(cfg->risk.age.window, 86400);
+	cr_expect(cfg->risk.abuse.enabled);
+	cr_expect_eq(cfg->risk.abuse.window, 0);
+	cr_expect_eq(cfg->risk.first_seen_days, 30);
+	cr_expect_eq(cfg->risk.repeated_count, 5);
+	cr_expect_eq(cfg->risk.repeated_minutes, 10);
+	cr_expect_str_eq(cfg->risk.bedtime, "bedtime");
+	/* No categories, so nothing to watch: the defaults make none. */
+	cr_expect_eq(cfg->risk.anon_chat_mask, 0);
+	cr_expect_eq(cfg->risk.messaging_mask, 0);
+	cr_expect_eq(cfg->risk.repeated_mask, 0);
 	cr_expect_eq(config_profile_id(cfg, "child"), -1);
 	assert_round_trip(cfg);
 	config_free(cfg);
@@ -131,10 +166,20 @@ Test(config, default_is_the_shipped_file)
 	cfg = config_load_default(err, sizeof(err));
 	cr_assert_not_null(cfg, "%s", err);
 	cr_expect_str_eq(cfg->source, CONFIG_EMBEDDED_NAME);
-	cr_expect_eq(cfg->ncategories, 6);
+	/* The lists' 6, then the 10 services risk.messaging names. */
+	cr_expect_eq(cfg->ncategories, 16);
 	cr_expect_str_eq(cfg->categories[0], "adult");
 	cr_expect_str_eq(cfg->categories[1], "gambling");
 	cr_expect_str_eq(cfg->categories[5], "bypass");
+	cr_expect_str_eq(cfg->categories[6], "whatsapp");
+	cr_expect_str_eq(cfg->categories[15], "twitch");
+	cr_expect_eq(cfg->risk.anon_chat_mask, 0x4);	/* anon-chat */
+	cr_expect_eq(cfg->risk.repeated_mask, 0x1);	/* adult */
+	cr_expect_eq(cfg->risk.messaging_mask, 0xffc0);
+	cr_expect_str_eq(cfg->risk.bedtime, "bedtime");
+	cr_expect_not(cfg->blockpage_serve);
+	cr_expect_str_eq(cfg->alert_command, "");
+	cr_expect_str_eq(cfg->syslog_target, "");
 	/* Nothing for everyone: the profile "default" protects every device. */
 	cr_expect_eq(cfg->block_mask, 0);
 	cr_assert_eq(cfg->nprofiles, 1);
@@ -160,7 +205,10 @@ Test(config, default_is_the_shipped_file)
 	cr_expect_eq(cfg->ndevices, 0);
 	cr_expect_eq(cfg->nalways_allow, 0);
 	cr_expect_eq(cfg->confidential_mask, 0);
-	cr_expect_eq(cfg->nlists, 6);
+	cr_expect_eq(cfg->nlists, 16);
+	cr_expect_not(cfg->lists[5].implicit);
+	cr_expect(cfg->lists[6].implicit);
+	cr_expect_str_eq(cfg->lists[6].files[0], "services/whatsapp.domains");
 	cr_expect_str_eq(cfg->lists[5].files[0], "seed/bypass-canaries.domains");
 	cr_expect_eq(cfg->lists[5].nfeeds, 0);
 	cr_expect_eq(cfg->lists[0].nfeeds, 2);
@@ -172,6 +220,12 @@ Test(config, default_is_the_shipped_file)
 	cr_expect(strstr(config_default_text(), "lists_dir = ") != NULL);
 	assert_round_trip(cfg);
 	config_free(cfg);
+}
+
+static bool
+same_rule(const struct config_risk_rule *a, const struct config_risk_rule *b)
+{
+	return a->enabled == b->enabled && a->window == b->window;
 }
 
 /* The defaults of an empty config are the values the shipped file gives. */
@@ -204,6 +258,28 @@ Test(config, defaults_match_shipped_file)
 	cr_expect_str_eq(def->dhcp_leases, empty->dhcp_leases);
 	cr_expect(addr_equal(&def->resolver, &empty->resolver));
 	cr_expect_eq(def->resolver_port, empty->resolver_port);
+	cr_expect_eq(def->events_rotate_bytes, empty->events_rotate_bytes);
+	cr_expect_eq(def->events_rotate_daily, empty->events_rotate_daily);
+	cr_expect_eq(def->events_keep_days, empty->events_keep_days);
+	cr_expect_str_eq(def->syslog_target, empty->syslog_target);
+	cr_expect_str_eq(def->syslog_ca, empty->syslog_ca);
+	cr_expect_eq(def->syslog_facility, empty->syslog_facility);
+	cr_expect_str_eq(def->alert_command, empty->alert_command);
+	cr_expect_eq(def->alert_interval, empty->alert_interval);
+	cr_expect_eq(def->blockpage_serve, empty->blockpage_serve);
+	cr_expect_eq(def->blockpage_port, empty->blockpage_port);
+	/* The rules and numbers; the lists differ (no categories here). */
+	cr_expect(same_rule(&def->risk.anon_chat, &empty->risk.anon_chat));
+	cr_expect(same_rule(&def->risk.late_night, &empty->risk.late_night));
+	cr_expect(same_rule(&def->risk.first_seen, &empty->risk.first_seen));
+	cr_expect(same_rule(&def->risk.bypass, &empty->risk.bypass));
+	cr_expect(same_rule(&def->risk.repeated, &empty->risk.repeated));
+	cr_expect(same_rule(&def->risk.age, &empty->risk.age));
+	cr_expect(same_rule(&def->risk.abuse, &empty->risk.abuse));
+	cr_expect_eq(def->risk.first_seen_days, empty->risk.first_seen_days);
+	cr_expect_eq(def->risk.repeated_count, empty->risk.repeated_count);
+	cr_expect_eq(def->risk.repeated_minutes, empty->risk.repeated_minutes);
+	cr_expect_str_eq(def->risk.bedtime, empty->risk.bedtime);
 	config_free(def);
 	config_free(empty);
 }
@@ -224,7 +300,20 @@ Test(config, every_key)
 	    "  { category = \"b-2\"; files = [ \"/abs/3\" ]; },\n"
 	    "  { category = \"a\"; files = [ \"4\" ]; } );\n"
 	    "block = [ \"b-2\" ];\n"
-	    "log = { events = \"/ev.jsonl\"; level = \"warn\"; };\n"
+	    "alert = { command = \"/bin/alert\"; interval = 60; };\n"
+	    "blockpage = { serve = true; port = 8080; };\n"
+	    "risk = { anon_chat = { enabled = false; window = 1;\n"
+	    "  categories = [ \"b-2\", \"discord\" ]; };\n"
+	    "  late_night = { window = 2; }; first_seen = { window = 3;\n"
+	    "  baseline_days = 7; }; messaging = [ \"tiktok\", \"a\" ];\n"
+	    "  bypass = { window = 4; }; repeated = { window = 5; count = 2;\n"
+	    "  minutes = 3; categories = [ \"a\" ]; };\n"
+	    "  age = { enabled = false; }; abuse = { window = 6; };\n"
+	    "  bedtime = \"night\"; };\n"
+	    "log = { events = \"/ev.jsonl\"; level = \"warn\";\n"
+	    "  rotate_size = 4294967296L; rotate_daily = false;\n"
+	    "  retention_days = 7; syslog = { target = \"tls://[::1]\";\n"
+	    "  ca = \"/ca.pem\"; facility = \"local7\"; }; };\n"
 	    "control = { socket = \"/tmp/x.sock\"; };\n");
 	cr_expect_eq(cfg->queue_first, 4);
 	cr_expect_eq(cfg->queue_count, 3);
@@ -239,8 +328,8 @@ Test(config, every_key)
 	cr_expect_str_eq(addr_ntop(&cfg->block.page_v6, buf, sizeof(buf)),
 	    "2001:db8::7");
 	cr_expect_str_eq(cfg->lists_dir, "/lists");
-	cr_expect_eq(cfg->nlists, 3);
-	cr_expect_eq(cfg->ncategories, 2);
+	cr_expect_eq(cfg->nlists, 5);		/* and 2 of risk's services */
+	cr_expect_eq(cfg->ncategories, 4);
 	cr_expect_eq(cfg->lists[0].category_id, 0);
 	cr_expect_eq(cfg->lists[1].category_id, 1);
 	cr_expect_eq(cfg->lists[2].category_id, 0);
@@ -252,6 +341,38 @@ Test(config, every_key)
 	cr_expect_str_eq(cfg->events_path, "/ev.jsonl");
 	cr_expect_eq(cfg->log_level, LOG_LEVEL_WARN);
 	cr_expect_str_eq(cfg->control_socket, "/tmp/x.sock");
+	cr_expect_str_eq(cfg->alert_command, "/bin/alert");
+	cr_expect_eq(cfg->alert_interval, 60);
+	cr_expect(cfg->blockpage_serve);
+	cr_expect_eq(cfg->blockpage_port, 8080);
+	/* Services risk names become categories after the lists' own. */
+	cr_expect_str_eq(cfg->categories[2], "discord");
+	cr_expect_str_eq(cfg->categories[3], "tiktok");
+	cr_expect(cfg->lists[3].implicit);
+	cr_expect_eq(cfg->lists[3].line, 13);	/* discord, in anon_chat */
+	cr_expect_not(cfg->risk.anon_chat.enabled);
+	cr_expect_eq(cfg->risk.anon_chat.window, 1);
+	cr_expect_eq(cfg->risk.anon_chat_mask, 0x6);
+	cr_expect_eq(cfg->risk.late_night.window, 2);
+	cr_expect(cfg->risk.late_night.enabled);
+	cr_expect_eq(cfg->risk.first_seen.window, 3);
+	cr_expect_eq(cfg->risk.first_seen_days, 7);
+	cr_expect_eq(cfg->risk.messaging_mask, 0x9);
+	cr_expect_eq(cfg->risk.bypass.window, 4);
+	cr_expect_eq(cfg->risk.repeated.window, 5);
+	cr_expect_eq(cfg->risk.repeated_count, 2);
+	cr_expect_eq(cfg->risk.repeated_minutes, 3);
+	cr_expect_eq(cfg->risk.repeated_mask, 0x1);
+	cr_expect_not(cfg->risk.age.enabled);
+	cr_expect_eq(cfg->risk.age.window, 86400);
+	cr_expect_eq(cfg->risk.abuse.window, 6);
+	cr_expect_str_eq(cfg->risk.bedtime, "night");
+	cr_expect_eq(cfg->events_rotate_bytes, UINT64_C(4294967296));
+	cr_expect_not(cfg->events_rotate_daily);
+	cr_expect_eq(cfg->events_keep_days, 7);
+	cr_expect_str_eq(cfg->syslog_target, "tls://[::1]");
+	cr_expect_str_eq(cfg->syslog_ca, "/ca.pem");
+	cr_expect_eq(cfg->syslog_facility, 23);
 	assert_round_trip(cfg);
 	config_free(cfg);
 }
@@ -299,9 +420,62 @@ Test(config, canonical_text)
 	    "dhcp_leases = \"/var/lib/misc/dnsmasq.leases\";\n"
 	    "devices = ( );\n"
 	    "always_allow = [ ];\n"
+	    "alert = {\n"
+	    "  command = \"\";\n"
+	    "  interval = 300;\n"
+	    "};\n"
+	    "blockpage = {\n"
+	    "  serve = false;\n"
+	    "  port = 80;\n"
+	    "};\n"
+	    "risk = {\n"
+	    "  anon_chat = {\n"
+	    "    enabled = true;\n"
+	    "    window = 86400;\n"
+	    "    categories = [ ];\n"
+	    "  };\n"
+	    "  late_night = {\n"
+	    "    enabled = true;\n"
+	    "    window = 3600;\n"
+	    "  };\n"
+	    "  first_seen = {\n"
+	    "    enabled = true;\n"
+	    "    window = 86400;\n"
+	    "    baseline_days = 30;\n"
+	    "  };\n"
+	    "  messaging = [ ];\n"
+	    "  bypass = {\n"
+	    "    enabled = true;\n"
+	    "    window = 3600;\n"
+	    "  };\n"
+	    "  repeated = {\n"
+	    "    enabled = true;\n"
+	    "    window = 3600;\n"
+	    "    count = 5;\n"
+	    "    minutes = 10;\n"
+	    "    categories = [ ];\n"
+	    "  };\n"
+	    "  age = {\n"
+	    "    enabled = true;\n"
+	    "    window = 86400;\n"
+	    "  };\n"
+	    "  abuse = {\n"
+	    "    enabled = true;\n"
+	    "    window = 0;\n"
+	    "  };\n"
+	    "  bedtime = \"bedtime\";\n"
+	    "};\n"
 	    "log = {\n"
 	    "  events = \"/var/log/safegate/events.jsonl\";\n"
 	    "  level = \"info\";\n"
+	    "  rotate_size = 10485760;\n"
+	    "  rotate_daily = true;\n"
+	    "  retention_days = 90;\n"
+	    "  syslog = {\n"
+	    "    target = \"\";\n"
+	    "    ca = \"\";\n"
+	    "    facility = \"local5\";\n"
+	    "  };\n"
 	    "};\n"
 	    "control = {\n"
 	    "  socket = \"/run/safegate/control.sock\";\n"
@@ -1104,6 +1278,248 @@ Test(config, policy_errors)
 	    "must be a list of names, like [ \"example.org\" ]");
 }
 
+/*
+ * risk's lists: a default takes only names that are categories already
+ * (it never makes one, so a config without risk reads no more list files
+ * than before); a name written out must be a category or a service, and a
+ * service becomes a category as a profile's does.
+ */
+Test(config, risk_lists)
+{
+	struct config *cfg;
+	char *out;
+
+	/* adult is a list, anon-chat is not: dropped from the default. */
+	cfg = load(POLICY_LISTS "profiles = { default = { services = "
+	    "[ \"youtube\", \"roblox\" ]; }; };\n");
+	cr_expect_eq(cfg->risk.anon_chat_mask, 0);
+	cr_expect_eq(cfg->risk.repeated_mask, bit(cfg, "adult"));
+	/* Of the default messaging services only roblox is a category;
+	   youtube is one but not a messaging service. */
+	cr_expect_eq(cfg->risk.messaging_mask, bit(cfg, "roblox"));
+	cr_expect_eq(cfg->ncategories, 7);
+	assert_round_trip(cfg);
+	config_free(cfg);
+
+	/* Written out, a service becomes a category of its own. */
+	cfg = load(POLICY_LISTS "risk = { messaging = [ \"twitch\", "
+	    "\"gambling\" ];\n anon_chat = { categories = [ \"telegram\" ]; };"
+	    "\n repeated = { categories = [ \"twitch\", \"adult\" ]; }; };\n");
+	cr_assert_eq(cfg->ncategories, 7);
+	/* In the order of the schema, anon_chat before messaging. */
+	cr_expect_str_eq(cfg->categories[5], "telegram");
+	cr_expect_str_eq(cfg->categories[6], "twitch");
+	cr_expect(cfg->lists[5].implicit);
+	cr_expect_eq(cfg->lists[5].line, 9);
+	cr_expect_str_eq(cfg->lists[5].files[0], "services/telegram.domains");
+	cr_expect_eq(cfg->risk.messaging_mask, bit(cfg, "twitch") |
+	    bit(cfg, "gambling"));
+	cr_expect_eq(cfg->risk.anon_chat_mask, bit(cfg, "telegram"));
+	cr_expect_eq(cfg->risk.repeated_mask, bit(cfg, "twitch") |
+	    bit(cfg, "adult"));
+	/* The lists' categories first, then the services. */
+	out = print(cfg);
+	cr_expect(strstr(out, "  messaging = [ \"gambling\", \"twitch\" ];\n") !=
+	    NULL, "%s", out);
+	cr_expect(strstr(out, "    categories = [ \"adult\", \"twitch\" ];\n") !=
+	    NULL, "%s", out);
+	cr_expect(strstr(out, "services/") == NULL, "%s", out);
+	free(out);
+	assert_round_trip(cfg);
+	config_free(cfg);
+
+	/* Empty is empty, whatever the default would take. */
+	cfg = load(POLICY_LISTS "risk = { messaging = [ ]; repeated = { "
+	    "categories = [ ]; }; };\nprofiles = { default = { services = "
+	    "[ \"tiktok\" ]; }; };\n");
+	cr_expect_eq(cfg->risk.messaging_mask, 0);
+	cr_expect_eq(cfg->risk.repeated_mask, 0);
+	assert_round_trip(cfg);
+	config_free(cfg);
+
+	/* A default's name, written out, must be defined. */
+	load_fails(POLICY_LISTS "risk = { anon_chat = {\n categories = [ "
+	    "\"anon-chat\" ]; }; };", "t.conf:9: risk.anon_chat.categories: "
+	    "'anon-chat' is neither a category lists define nor a service "
+	    "(lists define: adult, gambling, vpn-proxy, doh, bypass; services: "
+	    "discord, fortnite, instagram, minecraft, roblox, snapchat, "
+	    "telegram, tiktok, twitch, whatsapp, youtube)");
+	load_fails(POLICY_LISTS "risk = { repeated = { categories = [ "
+	    "\"adult\",\n \"adult\" ]; }; };", "t.conf:9: "
+	    "risk.repeated.categories: 'adult' is named twice");
+	/* A service a profile made a category is the same category. */
+	load_fails(POLICY_LISTS "profiles = { default = { services = "
+	    "[ \"tiktok\" ]; }; };\nrisk = { messaging = [ \"tiktok\", "
+	    "\"TikTok\" ]; };", "t.conf:9: risk.messaging: 'TikTok' is neither "
+	    "a category lists define nor a service (lists define: adult, "
+	    "gambling, vpn-proxy, doh, bypass; services: discord, fortnite, "
+	    "instagram, minecraft, roblox, snapchat, telegram, tiktok, twitch, "
+	    "whatsapp, youtube)");
+}
+
+/* The risk engine remembers this many attempts: no more can be asked. */
+Test(config, risk_count_fits_the_engine)
+{
+	cr_expect_eq(CONFIG_RISK_MAX_COUNT, RISK_REPEATED_MAX);
+	load_fails("risk = { repeated = { count = 33; }; };", "t.conf:1: "
+	    "risk.repeated.count must be 1..32, not 33");
+}
+
+Test(config, issue6_errors)
+{
+	load_fails("risk = { late_night = { enabled = true; window = 604801; "
+	    "}; };", "t.conf:1: risk.late_night.window must be 0..604800, not "
+	    "604801");
+	load_fails("risk = { first_seen = { baseline_days = 0; }; };",
+	    "t.conf:1: risk.first_seen.baseline_days must be 1..365, not 0");
+	load_fails("risk = { repeated = { minutes = 0; }; };",
+	    "t.conf:1: risk.repeated.minutes must be 1..1440, not 0");
+	load_fails("risk = { age = { count = 1; }; };",
+	    "t.conf:1: unknown key 'risk.age.count'");
+	load_fails("risk = { bedtime = \"a.b\"; };", "t.conf:1: risk.bedtime: "
+	    "'a.b' is not a valid schedule name (1 to 32 of A-Z, a-z, 0-9, _ "
+	    "and -)");
+	load_fails("profiles = { default = { age = 26; }; };",
+	    "t.conf:1: profiles.default.age must be 0..25, not 26");
+	load_fails("alert = { command = \"mail\"; };", "t.conf:1: "
+	    "alert.command must be an absolute path (starting with /), or \"\" "
+	    "for none");
+	load_fails("alert = { interval = 0; };",
+	    "t.conf:1: alert.interval must be 10..86400, not 0");
+	load_fails("blockpage = {\n serve = true; };", "t.conf:2: "
+	    "blockpage.serve needs the block page's address in "
+	    "dns.block_page, like [ \"192.0.2.1\" ]: the page is served there");
+	load_fails("blockpage = { port = 0; };",
+	    "t.conf:1: blockpage.port must be 1..65535, not 0");
+	load_fails("log = { rotate_size = 65535; };", "t.conf:1: "
+	    "log.rotate_size must be 0 (no rotation by size) or "
+	    "65536..1099511627776 bytes, not 65535");
+	load_fails("log = { rotate_size = 0x10000000001L; };", "t.conf:1: "
+	    "log.rotate_size must be 0 (no rotation by size) or "
+	    "65536..1099511627776 bytes, not 1099511627777");
+	load_fails("log = { retention_days = -1; };",
+	    "t.conf:1: log.retention_days must be 0..3650, not -1");
+	load_fails("log = { syslog = { facility = \"LOCAL5\"; }; };",
+	    "t.conf:1: log.syslog.facility must be a syslog facility (kern, "
+	    "user, mail, daemon, auth, syslog, lpr, news, uucp, cron, authpriv, "
+	    "ftp, ntp, audit, alert, clock, local0 to local7), not \"LOCAL5\"");
+	load_fails("log = { syslog = { target = \"tcp://h:514\";\n"
+	    " ca = \"/ca.pem\"; }; };", "t.conf:2: log.syslog.ca is only for "
+	    "a tls:// target; udp:// and tcp:// are not encrypted");
+	load_fails("log = { syslog = { ca = \"ca.pem\"; }; };", "t.conf:1: "
+	    "log.syslog.ca must be an absolute path (starting with /), or \"\" "
+	    "for the system's certificates");
+}
+
+/* log.syslog.target: what syslogfwd_parse_target() takes, and no more. */
+Test(config, syslog_targets)
+{
+	static const char *const good[] = {
+		"", "udp://192.0.2.1:514", "udp://192.0.2.1", "tcp://h",
+		"tcp://logs.example.org:1", "tls://[2001:db8::1]:6514",
+		"tls://[::1]", "tls://LOGS.Example:65535", "udp://a_b-c.d:9",
+	};
+	static const struct {
+		const char *target, *why;
+	} bad[] = {
+		{ "logs.example:514", "does not start with udp://, tcp:// or "
+		    "tls://" },
+		{ "UDP://h:514", "does not start with udp://, tcp:// or "
+		    "tls://" },
+		{ "udp://", "has no host" },
+		{ "udp://:514", "has no host" },
+		{ "tls://[2001:db8::1:6514", "has a '[' with no ']'" },
+		{ "tls://[]:6514", "has no IPv6 address in [ ]" },
+		{ "tls://[fe80::1%eth0]:6514", "has no IPv6 address in [ ]" },
+		{ "tls://[10.0.0.1]:6514", "has an IPv4 address in [ ]; only an "
+		    "IPv6 address goes in brackets" },
+		{ "tls://2001:db8::1", "has an IPv6 address not in [ ], like "
+		    "\"tls://[2001:db8::1]:6514\"" },
+		{ "udp://10.0.0.256:514", "has a host that is not an IPv4 "
+		    "address" },
+		{ "udp://10.0.0:514", "has a host that is not an IPv4 address" },
+		{ "udp://a..b:514", "has a host that is not a DNS name, an IPv4 "
+		    "address or an IPv6 address in [ ]" },
+		{ "udp://a.b.:514", "has a host that is not a DNS name, an IPv4 "
+		    "address or an IPv6 address in [ ]" },
+		{ "udp://a b:514", "has a host that is not a DNS name, an IPv4 "
+		    "address or an IPv6 address in [ ]" },
+		{ "udp://h:0", "has a port that is not 1..65535" },
+		{ "udp://h:65536", "has a port that is not 1..65535" },
+		{ "udp://h:000514", "has a port that is not 1..65535" },
+		{ "udp://h:", "has a port that is not 1..65535" },
+		{ "udp://h:51x", "has more than scheme://HOST:PORT" },
+		{ "udp://h/x", "has more than scheme://HOST:PORT" },
+		{ "udp://u@h:514", "has more than scheme://HOST:PORT" },
+	};
+	struct config *cfg;
+	char text[256], want[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
+		snprintf(text, sizeof(text), "log = { syslog = { target = "
+		    "\"%s\"; }; };", good[i]);
+		cfg = load(text);
+		cr_expect_str_eq(cfg->syslog_target, good[i]);
+		assert_round_trip(cfg);
+		config_free(cfg);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		snprintf(text, sizeof(text), "log = { syslog = { target = "
+		    "\"%s\"; }; };", bad[i].target);
+		snprintf(want, sizeof(want), "t.conf:1: log.syslog.target: "
+		    "\"%s\" %s", bad[i].target, bad[i].why);
+		load_fails(text, want);
+	}
+}
+
+/* The facilities are RFC 5424's numbers. */
+Test(config, syslog_facilities)
+{
+	static const struct {
+		const char	*name;
+		unsigned	 n;
+	} f[] = { { "kern", 0 }, { "user", 1 }, { "daemon", 3 },
+	    { "auth", 4 }, { "authpriv", 10 }, { "ntp", 12 }, { "audit", 13 },
+	    { "alert", 14 }, { "clock", 15 }, { "local0", 16 },
+	    { "local5", 21 }, { "local7", 23 } };
+	struct config *cfg;
+	char text[128];
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(*f); i++) {
+		snprintf(text, sizeof(text), "log = { syslog = { facility = "
+		    "\"%s\"; }; };", f[i].name);
+		cfg = load(text);
+		cr_expect_eq(cfg->syslog_facility, f[i].n, "%s", f[i].name);
+		assert_round_trip(cfg);
+		config_free(cfg);
+	}
+}
+
+/* A rotate_size past 32 bits is written with libconfig's L, or it would
+   not load again. */
+Test(config, rotate_size_64_bits)
+{
+	struct config *cfg;
+	char *out;
+
+	cfg = load("log = { rotate_size = 1099511627776L; };");
+	cr_expect_eq(cfg->events_rotate_bytes, UINT64_C(1) << 40);
+	out = print(cfg);
+	cr_expect(strstr(out, "  rotate_size = 1099511627776L;\n") != NULL,
+	    "%s", out);
+	free(out);
+	assert_round_trip(cfg);
+	config_free(cfg);
+	cfg = load("log = { rotate_size = 2147483647; };");
+	out = print(cfg);
+	cr_expect(strstr(out, "  rotate_size = 2147483647;\n") != NULL, "%s",
+	    out);
+	free(out);
+	config_free(cfg);
+}
+
 /* A printf'd config text in a growing buffer. */
 struct text {
 	char	*buf;
@@ -1265,9 +1681,27 @@ static const char *const schema_keys[] = {
 	"profiles.*.safe_search.youtube",
 	"profiles.*.bypass", "profiles.*.bypass.doh", "profiles.*.bypass.dot",
 	"profiles.*.bypass.vpn", "profiles.*.bypass.ech",
-	"profiles.*.bypass.outside_dns", "profiles.*.fail",
+	"profiles.*.bypass.outside_dns", "profiles.*.fail", "profiles.*.age",
 	"always_allow",
-	"log", "log.events", "log.level",
+	"alert", "alert.command", "alert.interval",
+	"blockpage", "blockpage.serve", "blockpage.port",
+	"risk",
+	"risk.anon_chat", "risk.anon_chat.enabled", "risk.anon_chat.window",
+	"risk.anon_chat.categories",
+	"risk.late_night", "risk.late_night.enabled", "risk.late_night.window",
+	"risk.first_seen", "risk.first_seen.enabled", "risk.first_seen.window",
+	"risk.first_seen.baseline_days",
+	"risk.messaging",
+	"risk.bypass", "risk.bypass.enabled", "risk.bypass.window",
+	"risk.repeated", "risk.repeated.enabled", "risk.repeated.window",
+	"risk.repeated.count", "risk.repeated.minutes",
+	"risk.repeated.categories",
+	"risk.age", "risk.age.enabled", "risk.age.window",
+	"risk.abuse", "risk.abuse.enabled", "risk.abuse.window",
+	"risk.bedtime",
+	"log", "log.events", "log.level", "log.rotate_size", "log.rotate_daily",
+	"log.retention_days", "log.syslog", "log.syslog.target",
+	"log.syslog.ca", "log.syslog.facility",
 	"control", "control.socket", "control.state",
 };
 
