@@ -27,6 +27,10 @@ const char *const policy_help_routes[] = {
 	"saferinternet.org.uk",		/* UK Safer Internet Centre */
 	"iwf.org.uk",			/* Internet Watch Foundation */
 	"reportharmfulcontent.com",	/* Report Harmful Content */
+	"stopitnow.org.uk",		/* Stop It Now (Lucy Faithfull
+					   Foundation), for adults worried
+					   about their own or another's
+					   behaviour towards children */
 	NULL
 };
 

@@ -116,7 +116,8 @@ struct decision {
 };
 
 /* The help routes always allowed, NULL-terminated: CEOP, Childline,
- * NSPCC, the UK Safer Internet Centre, the IWF, Report Harmful Content. */
+ * NSPCC, the UK Safer Internet Centre, the IWF, Report Harmful Content,
+ * Stop It Now. */
 extern const char *const policy_help_routes[];
 
 /* Finds the request's device and profile (sets req->identified and the
