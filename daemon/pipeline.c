@@ -515,6 +515,7 @@ pipeline_run(const struct snapshot *snap, struct flow_table *flows,
 	r->err = 0;
 	r->action = NULL;
 	r->decided = r->settled = false;
+	r->forwarded = meta->forwarded;
 	memset(&r->flow, 0, sizeof(r->flow));
 	r->ifindex = meta->indev != 0 ? meta->indev : meta->outdev;
 	memset(&r->req, 0, sizeof(r->req));

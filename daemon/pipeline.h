@@ -147,6 +147,7 @@ struct pipeline_result {
 	 */
 	bool		 decided;
 	bool		 settled;
+	bool		 forwarded;	/* meta->forwarded, for the record */
 	struct flow_result flow;	/* for TLS, HTTP and QUIC */
 	enum pipeline_outcome outcome;
 	int		 err;		/* why, for PL_DROP_MALFORMED */

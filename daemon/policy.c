@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "blockpage.h"
 #include "config.h"
 #include "devices.h"
 #include "dns.h"
@@ -85,6 +86,11 @@ policy_identify(const struct snapshot *snap, struct request *req)
 	req->identified = true;
 	req->named = false;
 	req->device = NULL;
+	/* Without a MAC (the router's own hooks, the block page's peer), a
+	 * DHCP lease may still tell the device's MAC from its address. */
+	if (macp == NULL && snap->leases != NULL &&
+	    devices_leases_mac(snap->leases, &req->client, mac))
+		macp = mac;
 	req->by = devices_match(snap->devices, macp, &req->client, &m);
 	if (req->by != DEVICES_BY_NONE) {
 		req->profile = m.profile;
@@ -95,9 +101,6 @@ policy_identify(const struct snapshot *snap, struct request *req)
 	req->profile = cfg->default_profile;
 	if (snap->leases == NULL)
 		return;
-	if (macp == NULL && devices_leases_mac(snap->leases, &req->client,
-	    mac))
-		macp = mac;
 	if (macp != NULL)
 		req->device = devices_leases_hostname(snap->leases, macp);
 }
@@ -124,6 +127,19 @@ sched_active(const struct snapshot *snap, size_t p, size_t j, time_t t)
 	on = schedule_active(snap->profiles[p].sched[j].when, t);
 	__atomic_store_n(slot, (minute << 1 | on) + 1, __ATOMIC_RELAXED);
 	return on;
+}
+
+bool
+policy_schedule_active(const struct snapshot *snap, unsigned profile,
+    const char *name, time_t t)
+{
+	const struct config_profile *cp = snap->profiles[profile].cfg;
+	size_t j;
+
+	for (j = 0; j < cp->nschedules; j++)
+		if (strcmp(cp->schedules[j].name, name) == 0)
+			return sched_active(snap, profile, j, t);
+	return false;
 }
 
 /* The keys a runtime override may name the device by: its config name,
@@ -513,4 +529,59 @@ policy_explain(const struct snapshot *snap, const struct overrides *ov,
 		    schedules[d.schedule].name);
 	sbuf_str(out, ")\n");
 	return 0;
+}
+
+/* ------------------------------------------------------------ block page */
+
+void
+policy_blockpage(const struct snapshot *snap, const struct overrides *ov,
+    const struct sg_addr *client, const char *host, time_t now,
+    struct blockpage_info *out)
+{
+	const struct config_profile *cp;
+	struct request req;
+	struct decision d;
+	unsigned c;
+
+	if (host == NULL || host[0] == '\0')
+		return;
+	memset(&req, 0, sizeof(req));
+	req.kind = REQ_HTTP;
+	req.name = host;
+	req.name_len = strlen(host);
+	req.client = *client;
+	req.time = now;
+	policy_decide(snap, ov, &req, &d);
+	if (d.action != ACTION_BLOCK)
+		return;		/* not this device's block: the neutral page */
+	cp = &snap->cfg->profiles[req.profile];
+	if (d.reason == REASON_CONFIDENTIAL) {
+		out->kind = BLOCKPAGE_CONFIDENTIAL;
+		return;
+	}
+	if (req.device != NULL)
+		blockpage_info_set_device(out, req.device);
+	switch (d.reason) {
+	case REASON_DENY:
+		out->kind = BLOCKPAGE_DENY;
+		return;
+	case REASON_PAUSE:
+		out->kind = BLOCKPAGE_PAUSE;
+		out->until = d.until;
+		return;
+	case REASON_SCHEDULE:
+		blockpage_info_set_schedule(out, d.schedule >= 0 ?
+		    cp->schedules[d.schedule].name : "schedule",
+		    d.schedule >= 0 && cp->schedules[d.schedule].all,
+		    d.schedule >= 0 ? schedule_next_change(
+		    &cp->schedules[d.schedule].when, now) : 0);
+		break;
+	default:
+		out->kind = BLOCKPAGE_CATEGORY;
+		break;
+	}
+	for (c = 0; c < snap->ncategories; c++)
+		if (d.blocked & (uint64_t)1 << c)
+			blockpage_info_add_category(out,
+			    snap->category_names[c]);
 }

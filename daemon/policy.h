@@ -133,6 +133,23 @@ void	policy_decide(const struct snapshot *, const struct overrides *ov,
 const char *policy_safe_target(const struct snapshot *,
 	    const struct request *);
 
+/* Whether the profile's schedule of that name is in force at t (false
+ * when it has none of that name). */
+bool	policy_schedule_active(const struct snapshot *, unsigned profile,
+	    const char *name, time_t t);
+
+/*
+ * What the block page shows the device at client that asked for host at
+ * now (blockpage.h): filled only when the policy blocks host for that
+ * device, so a page never tells one device of another's blocks.  The
+ * peer of a web connection has no MAC: the device is found by address,
+ * or by the MAC its DHCP lease gives.
+ */
+struct blockpage_info;
+void	policy_blockpage(const struct snapshot *, const struct overrides *ov,
+	    const struct sg_addr *client, const char *host, time_t now,
+	    struct blockpage_info *out);
+
 /* "dns", "tls", "http", "quic", "dot": as events and replays name it. */
 const char *policy_kind_name(enum request_kind);
 

@@ -5,18 +5,25 @@
  * daemon's machine and clock, so the wire carries absolute times only
  * (control.h).
  */
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "control.h"
 #include "err.h"
+#include "evlog.h"
 #include "overrides.h"
+#if __has_include("report.h")
+#include "report.h"
+#define HAVE_REPORT 1
+#endif
 
 #define EPOCH_LEN	24
 
@@ -41,6 +48,15 @@ usage(void)
 	    "  explain DEVICE NAME [--at TIME]\n"
 	    "             the decision for NAME from DEVICE, and why\n"
 	    "  overrides  the pauses and temporary allows in force\n"
+	    "  hold SEQ [REASON]\n"
+	    "             keep the events file that holds event SEQ past "
+	    "retention\n"
+	    "  verify-log [FILE...]\n"
+	    "             check the events file's hash chain (no daemon "
+	    "needed)\n"
+#ifdef HAVE_REPORT
+	    "  report     the parents' digest (see safegatectl report -h)\n"
+#endif
 	    "DEVICE    a device name from the config, a MAC "
 	    "(aa:bb:cc:dd:ee:ff)\n"
 	    "          or an IP address\n"
@@ -231,17 +247,75 @@ until_of(const struct args *a, const char *cmd, time_t now)
 }
 
 /*
+ * A hold's reason goes as one word: its words joined by blanks, then
+ * every byte that is not printable ASCII, a blank or '%' as %XX.
+ */
+static void
+encode_reason(int argc, char **argv, char *out)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char raw[EVLOG_REASON_MAX + 1];
+	size_t n = 0, k, i;
+	int w;
+
+	for (w = 0; w < argc; w++) {
+		k = strlen(argv[w]);
+		if (n + (w > 0) + k > EVLOG_REASON_MAX)
+			bad_usage("the reason is too long: at most %d bytes",
+			    EVLOG_REASON_MAX);
+		if (w > 0)
+			raw[n++] = ' ';
+		memcpy(raw + n, argv[w], k);
+		n += k;
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)raw[i];
+
+		if (ch > ' ' && ch < 0x7f && ch != '%') {
+			out[k++] = (char)ch;
+			continue;
+		}
+		out[k++] = '%';
+		out[k++] = hex[ch >> 4];
+		out[k++] = hex[ch & 15];
+	}
+	out[k] = '\0';
+	if (k > CONTROL_REQ_MAX - 32)
+		bad_usage("the reason is too long once encoded for the control "
+		    "socket: shorten it");
+}
+
+/*
  * Turns the user's words into the wire request (control.h) in out[].
  * Returns the number of words.  Commands this client does not know are
  * sent as they are, for the daemon to judge.
  */
 static int
 build_request(int argc, char **argv, char **out, time_t now,
-    char *epoch, char *device, char *name)
+    char *epoch, char *device, char *name, char *reason)
 {
 	const char *cmd = argv[0], *why = NULL;
 	struct args a;
 	time_t t;
+	size_t i;
+
+	if (strcmp(cmd, "hold") == 0) {
+		if (argc < 2 || argv[1][0] == '\0')
+			bad_usage("usage: hold SEQ [REASON]");
+		for (i = 0; argv[1][i] != '\0'; i++)
+			if (argv[1][i] < '0' || argv[1][i] > '9' ||
+			    (i == 0 && argv[1][i] == '0') || i >= 19)
+				bad_usage("'%s' is not an event's seq: give "
+				    "the \"seq\" of an event in the events "
+				    "file", argv[1]);
+		out[0] = "hold";
+		out[1] = argv[1];
+		if (argc == 2)
+			return 2;
+		encode_reason(argc - 2, argv + 2, reason);
+		out[2] = reason;
+		return 3;
+	}
 
 	if (strcmp(cmd, "pause") == 0) {
 		read_args(&a, argc, argv, "for,until");
@@ -340,6 +414,103 @@ print_overrides(const char *body, time_t now)
 		printf("no pauses or temporary allows\n");
 }
 
+/*
+ * verify-log [FILE...]: the files given, or the config's events file after
+ * its rotated files.  Exit 0 intact, 1 broken or unreadable, 2 usage.
+ */
+static int
+verify_log(const char *conf, int argc, char **argv)
+{
+	struct evlog_report rep;
+	struct config *cfg = NULL;
+	struct stat st;
+	char err[CONFIG_ERR_LEN], **rot = NULL;
+	const char **paths;
+	size_t n = 0, nrot = 0, i;
+	int r, status = 1;
+
+	if (argc > 1 && argv[1][0] == '-' && strcmp(argv[1], "--") != 0)
+		bad_usage("usage: verify-log [FILE...]");
+	if (argc > 1 && strcmp(argv[1], "--") == 0) {
+		argc--;
+		argv++;
+	}
+	if ((paths = calloc((size_t)argc + 1, sizeof(*paths))) == NULL) {
+		fprintf(stderr, "safegatectl: out of memory\n");
+		return 1;
+	}
+	for (i = 1; i < (size_t)argc; i++)
+		paths[n++] = argv[i];
+	if (n == 0) {
+		if ((cfg = config_load(conf, err, sizeof(err))) == NULL) {
+			fprintf(stderr, "safegatectl: %s\n", err);
+			goto out;
+		}
+		if (cfg->events_path == NULL || cfg->events_path[0] == '\0') {
+			fprintf(stderr, "safegatectl: %s names no events file "
+			    "(log.events)\n", cfg->source);
+			goto out;
+		}
+		if ((r = evlog_rotated(cfg->events_path, &rot, &nrot)) < 0) {
+			fprintf(stderr, "safegatectl: %s: %s\n",
+			    cfg->events_path, sg_strerror(r));
+			goto out;
+		}
+		free(paths);
+		if ((paths = calloc(nrot + 1, sizeof(*paths))) == NULL)
+			goto out;
+		for (i = 0; i < nrot; i++)
+			paths[n++] = rot[i];
+		if (stat(cfg->events_path, &st) == 0 || n == 0)
+			paths[n++] = cfg->events_path;
+	}
+	if ((r = evlog_verify(paths, n, &rep)) < 0) {
+		fprintf(stderr, "safegatectl: %s: %s\n", paths[rep.file],
+		    sg_strerror(r));
+		goto out;
+	}
+	if (!rep.intact) {
+		printf("%s:%" PRIu64 ": %s\n", paths[rep.file], rep.line,
+		    rep.why);
+		if (rep.events > 0)
+			printf("(the %" PRIu64 " event%s before it, seq %"
+			    PRIu64 "..%" PRIu64 ", %s intact)\n", rep.events,
+			    rep.events == 1 ? "" : "s", rep.first_seq,
+			    rep.last_seq, rep.events == 1 ? "is" : "are");
+		goto out;
+	}
+	if (rep.events == 0)
+		printf("chain intact: 0 events\n");
+	else
+		printf("chain intact: %" PRIu64 " event%s, seq %" PRIu64 "..%"
+		    PRIu64 ", from %s to %s\n", rep.events,
+		    rep.events == 1 ? "" : "s", rep.first_seq, rep.last_seq,
+		    rep.first_ts, rep.last_ts);
+	if (rep.events > 0 && rep.first_seq > 1)
+		printf("the chain starts at seq %" PRIu64 ": the files before "
+		    "it are gone (retention)\n", rep.first_seq);
+	if (rep.torn > 0)
+		printf("%" PRIu64 " line%s cut short by a crash, each followed "
+		    "by its \"recovered\" event\n", rep.torn,
+		    rep.torn == 1 ? "" : "s");
+	if (rep.bridged > 0)
+		printf("%" PRIu64 " gap%s between files left by retention, "
+		    "bridged by \"purged\" events\n", rep.bridged,
+		    rep.bridged == 1 ? "" : "s");
+	if (rep.lost > 0)
+		printf("%" PRIu64 " event%s lost before writing (\"lost\" "
+		    "events say when)\n", rep.lost, rep.lost == 1 ? "" : "s");
+	if (rep.holds > 0)
+		printf("%" PRIu64 " held event%s (abuse-list hits and holds)\n",
+		    rep.holds, rep.holds == 1 ? "" : "s");
+	status = 0;
+out:
+	free(paths);
+	evlog_names_free(rot, nrot);
+	config_free(cfg);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -347,6 +518,7 @@ main(int argc, char *argv[])
 	static char reply[CONTROL_REPLY_MAX], sock[CONTROL_REQ_MAX];
 	char err[CONFIG_ERR_LEN], epoch[EPOCH_LEN], until[64], left[32];
 	char device[OVERRIDES_KEY_MAX + 1], name[DNS_TEXT_MAX + 1];
+	char reason[3 * EVLOG_REASON_MAX + 1];
 	char *req[CONTROL_ARGS_MAX];
 	struct config *cfg;
 	time_t now;
@@ -369,8 +541,24 @@ main(int argc, char *argv[])
 	argv += optind;
 	if (argc < 1 || (conf != NULL && path != NULL))
 		usage();
+	/* The commands that read files here, with no daemon. */
+	if (strcmp(argv[0], "verify-log") == 0) {
+		if (path != NULL)
+			bad_usage("verify-log reads files: -s does not apply");
+		return verify_log(conf, argc, argv);
+	}
+	if (strcmp(argv[0], "report") == 0) {
+#ifdef HAVE_REPORT
+		if (path != NULL)
+			bad_usage("report reads files: -s does not apply");
+		return report_main_config(conf, argc, argv);
+#else
+		bad_usage("report: not built in");
+#endif
+	}
 	now = time(NULL);
-	nreq = build_request(argc, argv, req, now, epoch, device, name);
+	nreq = build_request(argc, argv, req, now, epoch, device, name,
+	    reason);
 	if (path == NULL) {
 		if ((cfg = config_load(conf, err, sizeof(err))) == NULL) {
 			fprintf(stderr, "safegatectl: %s\n", err);

@@ -17,6 +17,8 @@
 
 #include "config.h"
 #include "control.h"
+#include "cursor.h"
+#include "blockpage.h"
 #include "evlog.h"
 #include "firewall.h"
 #include "inject.h"
@@ -25,6 +27,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "queue.h"
+#include "safeguard.h"
 #include "safehosts.h"
 #include "sbuf.h"
 #include "server.h"
@@ -41,10 +44,10 @@ struct server;
  * A worker handles its queue a batch at a time: it holds the current
  * snapshot for the batch, decides each packet (the verdicts go back in one
  * message), then sends the batch's forged packets with one sendmmsg() and
- * appends its events with one write().
+ * queues its events for the event log's writer thread (evlog.h), which it
+ * wakes once for the batch: no lock, no write() on the packet path.
  */
 #define BATCH_RESULTS	QUEUE_BATCH
-#define EVBUF_LEN	(64 * 1024)
 #define FLOWS_PER_WORKER 1024	/* connections waiting for their name */
 #define FLOW_TIMEOUT	10	/* seconds a connection may take to name */
 
@@ -59,13 +62,10 @@ struct worker {
 	time_t			 mono;		/* the same, monotonic seconds */
 	struct pipeline_result	*res;		/* BATCH_RESULTS of them */
 	size_t			 nres;
-	char			*evbuf;		/* EVBUF_LEN */
 	struct flow_table	*flows;		/* connections waiting for a
 						   name; this worker's own */
 	uint64_t		 outcomes[PL_OUTCOME_COUNT];
 	uint64_t		 inject_errors;
-	uint64_t		 events_written;
-	uint64_t		 event_errors;
 	uint64_t		 socket_errors;
 	uint64_t		 settled_again;
 };
@@ -87,6 +87,15 @@ struct server {
 	struct overrides	*ov;		/* pauses and allows: written
 						   here, read by the workers */
 	struct safehosts	*sh;		/* safe-search hosts, or NULL */
+	/* The event log: one for the daemon's life, so that its chain never
+	   forks; a reload that changes the path moves it (evlog_reopen()).
+	   NULL while no config has named one; set by the main thread, read
+	   by the workers (atomic). */
+	struct evlog		*evlog;
+	struct safeguard	*sg;		/* indicators, alerts, syslog:
+						   the writer's hooks; NULL
+						   without an events file */
+	struct blockpage	*bp;		/* blockpage.serve */
 };
 
 /* Wall-clock time as the policy sees it: the test clock's, with -T. */
@@ -125,13 +134,12 @@ printable(const char *s, size_t n, char *buf, size_t len)
 	return buf;
 }
 
-/* Formats the event for a blocked result into the batch's buffer. */
-static size_t
-record(const struct snapshot *snap, const struct pipeline_result *r,
-    const struct timespec *now, char *buf, size_t len)
+/* Queues the event for a blocked result: 0, or SG_ELIMIT (lost). */
+static int
+record(struct evlog *log, const struct snapshot *snap,
+    const struct pipeline_result *r, const struct timespec *now)
 {
 	struct event ev;
-	int n;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.ts = *now;
@@ -165,8 +173,7 @@ record(const struct snapshot *snap, const struct pipeline_result *r,
 	if (r->dec.schedule >= 0)
 		ev.schedule = snap->cfg->profiles[r->req.profile].
 		    schedules[r->dec.schedule].name;
-	n = evlog_format(&ev, buf, len);
-	return n < 0 ? 0 : (size_t)n;
+	return evlog_put(log, &ev);
 }
 
 static void
@@ -186,25 +193,45 @@ debug_decision(const struct pipeline_result *r)
 	    r->err ? sg_strerror(r->err) : "");
 }
 
+/*
+ * Queues the batch's events for the log's writer and wakes it once.  A
+ * full queue loses the event: the log counts it and says so in the chain
+ * (a "lost" event); the worker never waits.
+ */
 static void
-events_out(struct worker *w, size_t len, unsigned lines)
+events_out(struct worker *w)
 {
+	struct evlog *log = __atomic_load_n(&w->srv->evlog, __ATOMIC_ACQUIRE);
 	uint64_t suppressed;
-	unsigned i;
-	int err;
+	unsigned lines = 0, lost = 0;
+	size_t i;
 
-	if (lines == 0)
+	if (log == NULL)
 		return;
-	if ((err = evlog_append(w->snap->evlog, w->evbuf, len)) == 0) {
-		for (i = 0; i < lines; i++)
-			inc(&w->events_written);
-		return;
+	for (i = 0; i < w->nres; i++) {
+		const struct pipeline_result *r = &w->res[i];
+		struct safeguard_obs obs;
+
+		/* The indicators see blocks, outside DNS and the watched
+		 * categories' allowed use, in the record's order. */
+		if (w->srv->sg != NULL && safeguard_observation(w->srv->sg,
+		    w->snap, r, &obs) && evlog_observe(log, &obs,
+		    sizeof(obs)) < 0)
+			lost++;
+		/* Blocks are recorded, whatever blocked them; safe-search
+		 * and no-data answers are allowed names, and are not. */
+		if (!r->decided || r->dec.action != ACTION_BLOCK)
+			continue;
+		lines++;
+		if (record(log, w->snap, r, &w->now) < 0)
+			lost++;
 	}
-	for (i = 0; i < lines; i++)
-		inc(&w->event_errors);
-	if (log_ratelimited(&event_limit, 1, 5, &suppressed))
-		log_warnx("events: %s (%" PRIu64 " suppressed)",
-		    sg_strerror(err), suppressed);
+	if (lines > 0 || lost > 0)
+		evlog_kick(log);
+	if (lost > 0 && log_ratelimited(&event_limit, 1, 5, &suppressed))
+		log_warnx("events: the writer's queue is full: %u events "
+		    "lost (%" PRIu64 " suppressed); the log records the count",
+		    lost, suppressed);
 }
 
 /*
@@ -217,8 +244,7 @@ flush_batch(struct worker *w)
 {
 	struct inject_msg out[BATCH_RESULTS * 2];
 	uint64_t suppressed;
-	size_t i, j, n = 0, evlen = 0, line, failed;
-	unsigned lines = 0;
+	size_t i, j, n = 0, failed;
 	int err;
 
 	for (i = 0; i < w->nres; i++) {
@@ -239,29 +265,7 @@ flush_batch(struct worker *w)
 			    " suppressed)", sg_strerror(err), suppressed);
 	}
 
-	for (i = 0; i < w->nres && w->snap->evlog != NULL; i++) {
-		const struct pipeline_result *r = &w->res[i];
-
-		/* Blocks are recorded, whatever blocked them; safe-search
-		 * and no-data answers are allowed names, and are not. */
-		if (!r->decided || r->dec.action != ACTION_BLOCK)
-			continue;
-		if (EVBUF_LEN - evlen < EVLOG_LINE_MAX) {
-			events_out(w, evlen, lines);
-			evlen = 0;
-			lines = 0;
-		}
-		line = record(w->snap, r, &w->now, w->evbuf + evlen,
-		    EVBUF_LEN - evlen);
-		if (line == 0) {
-			inc(&w->event_errors);	/* unreachable: lines fit */
-			continue;
-		}
-		evlen += line;
-		lines++;
-	}
-	if (w->snap->evlog != NULL)
-		events_out(w, evlen, lines);
+	events_out(w);
 	w->nres = 0;
 }
 
@@ -427,6 +431,68 @@ fail:
 	return rc;
 }
 
+static bool
+events_on(const struct config *cfg)
+{
+	return cfg->events_path != NULL && cfg->events_path[0] != '\0';
+}
+
+static void
+events_opts(const struct server *srv, const struct config *cfg,
+    struct evlog_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->rotate_bytes = cfg->events_rotate_bytes;
+	o->rotate_daily = cfg->events_rotate_daily;
+	o->keep_days = cfg->events_keep_days;
+	o->clock_offset = srv->opts->clock_offset;
+}
+
+/*
+ * The event log follows the config from `from` to `to`: a new path moves
+ * it (opened here, so that a path that cannot be opened fails the reload
+ * with nothing changed), the chain carrying on; no path closes it.  The
+ * rotation and retention settings take effect either way.
+ */
+static int
+events_follow(struct server *srv, const struct config *from,
+    const struct config *to, char *err, size_t errlen)
+{
+	struct evlog_opts o;
+	struct evlog *log;
+	int rc;
+
+	events_opts(srv, to, &o);
+	if (events_on(from) == events_on(to) && (!events_on(to) ||
+	    strcmp(from->events_path, to->events_path) == 0)) {
+		if (srv->evlog != NULL)
+			evlog_set_opts(srv->evlog, &o);
+		return 0;
+	}
+	if (srv->evlog == NULL) {
+		/* The first config to name an events file. */
+		if ((log = evlog_open(to->events_path, &o)) == NULL) {
+			rc = -errno;
+			goto fail;
+		}
+		if ((rc = evlog_start(log)) < 0) {
+			evlog_close(log);
+			goto fail;
+		}
+		__atomic_store_n(&srv->evlog, log, __ATOMIC_RELEASE);
+		return 0;
+	}
+	evlog_set_opts(srv->evlog, &o);
+	if ((rc = evlog_reopen(srv->evlog, events_on(to) ? to->events_path :
+	    NULL)) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", events_on(to) ? to->events_path :
+	    "events", sg_strerror(rc));
+	return rc;
+}
+
 static int
 reload(struct server *srv, char *why, size_t len)
 {
@@ -442,6 +508,10 @@ reload(struct server *srv, char *why, size_t len)
 	    srv->opts->lists_db, err, sizeof(err))) == NULL)
 		goto fail;
 	old = snapshot_current(srv->slot)->cfg;
+	if (events_follow(srv, old, cfg, err, sizeof(err)) < 0) {
+		snapshot_free(snap);
+		goto fail;
+	}
 	if (old->queue_first != cfg->queue_first ||
 	    old->queue_count != cfg->queue_count ||
 	    old->fail_open != cfg->fail_open ||
@@ -457,6 +527,11 @@ reload(struct server *srv, char *why, size_t len)
 		    "the rest is in force now");
 	else if (srv->fw_up && firewall_reapply(srv, cfg, err,
 	    sizeof(err)) < 0) {
+		/* The log goes back where the running policy has it. */
+		char back[CONFIG_ERR_LEN];
+
+		if (events_follow(srv, cfg, old, back, sizeof(back)) < 0)
+			log_warnx("events: %s", back);
 		snapshot_free(snap);
 		goto fail;
 	}
@@ -482,9 +557,9 @@ fail:
 static void
 print_stats(struct server *srv, struct control_reply *r)
 {
-	uint64_t outcomes[PL_OUTCOME_COUNT] = { 0 }, inj = 0, evw = 0, evf = 0,
-	    again = 0;
+	uint64_t outcomes[PL_OUTCOME_COUNT] = { 0 }, inj = 0, again = 0;
 	uint64_t se = 0;
+	struct evlog_stats ev;
 	struct queue_stats qs;
 	size_t i, k;
 
@@ -494,8 +569,6 @@ print_stats(struct server *srv, struct control_reply *r)
 		for (k = 0; k < PL_OUTCOME_COUNT; k++)
 			outcomes[k] += get(&w->outcomes[k]);
 		inj += get(&w->inject_errors);
-		evw += get(&w->events_written);
-		evf += get(&w->event_errors);
 		se += get(&w->socket_errors);
 		again += get(&w->settled_again);
 	}
@@ -515,11 +588,17 @@ print_stats(struct server *srv, struct control_reply *r)
 		    queue_num(srv->workers[i].q), qs.send_errors,
 		    queue_num(srv->workers[i].q), qs.bad_messages);
 	}
+	memset(&ev, 0, sizeof(ev));
+	if (srv->evlog != NULL)
+		evlog_get_stats(srv->evlog, &ev);
 	control_printf(r, "inject_errors %" PRIu64 "\n"
 	    "event_errors %" PRIu64 "\nsocket_errors %" PRIu64 "\n"
 	    "events_written %" PRIu64 "\nreloads %" PRIu64 "\n"
 	    "reload_failures %" PRIu64 "\nsettled_again %" PRIu64 "\n", inj,
-	    evf, se, evw, srv->reloads, srv->reload_failures, again);
+	    ev.errors, se, ev.written, srv->reloads, srv->reload_failures,
+	    again);
+	control_printf(r, "events_lost %" PRIu64 "\nevents_rotated %" PRIu64
+	    "\nevents_purged %" PRIu64 "\n", ev.lost, ev.rotations, ev.purged);
 }
 
 static void
@@ -535,6 +614,22 @@ print_safehosts(struct server *srv, struct control_reply *r)
 	control_printf(r, "safe_search_hosts on\nsafe_search_queries %" PRIu64
 	    "\nsafe_search_answers %" PRIu64 "\nsafe_search_timeouts %"
 	    PRIu64 "\n", st.sent, st.answers, st.timeouts);
+}
+
+/* "events PATH" (or off) and the seq of the last event written. */
+static void
+print_events(struct server *srv, const struct config *cfg,
+    struct control_reply *r)
+{
+	struct evlog_stats st;
+
+	if (srv->evlog == NULL || !events_on(cfg)) {
+		control_printf(r, "events off\n");
+		return;
+	}
+	evlog_get_stats(srv->evlog, &st);
+	control_printf(r, "events %s\nevents_seq %" PRIu64 "\n",
+	    cfg->events_path, st.seq);
 }
 
 static void
@@ -557,10 +652,26 @@ print_status(struct server *srv, struct control_reply *r)
 	control_printf(r, "profiles %zu\ndevices %zu\noverrides %zu\n",
 	    cfg->nprofiles, cfg->ndevices,
 	    overrides_count(srv->ov, policy_now(srv)));
+	print_events(srv, cfg, r);
 	if (srv->opts->clock_offset != 0)
 		control_printf(r, "test_clock %+lld s\n",
 		    (long long)srv->opts->clock_offset);
 	print_safehosts(srv, r);
+	if (srv->sg != NULL) {
+		struct safeguard_stats st;
+
+		safeguard_get_stats(srv->sg, &st);
+		control_printf(r, "indicators_observed %" PRIu64 "\n"
+		    "indicators_fired %" PRIu64 "\nalerts_run %" PRIu64 "\n"
+		    "alerts_held %" PRIu64 "\nalerts_failed %" PRIu64 "\n",
+		    st.observed, st.fired, st.alerts, st.alerts_held,
+		    st.alerts_failed);
+		if (st.syslog)
+			control_printf(r, "syslog_sent %" PRIu64 "\n"
+			    "syslog_dropped %" PRIu64 "\n", st.syslog_sent,
+			    st.syslog_dropped);
+	}
+	control_printf(r, "block_page %s\n", srv->bp != NULL ? "on" : "off");
 }
 
 /* overrides_save(), making the state file's folder (0750) if missing. */
@@ -748,6 +859,86 @@ cmd_overrides(struct server *srv, struct control_reply *r)
 	r->len += (size_t)n;
 }
 
+/* %XX decoded (safegatectl encodes a reason's blanks so); false when bad. */
+static bool
+percent_decode(const char *in, char *out, size_t len)
+{
+	size_t n = 0;
+	int hi, lo;
+
+	for (; *in != '\0'; in++) {
+		if (n + 1 >= len)
+			return false;
+		if (*in != '%') {
+			out[n++] = *in;
+			continue;
+		}
+		if ((hi = cursor_hex_value((uint8_t)in[1])) < 0 ||
+		    (lo = cursor_hex_value((uint8_t)in[2])) < 0 ||
+		    (hi | lo) == 0)
+			return false;
+		out[n++] = (char)(hi << 4 | lo);
+		in += 2;
+	}
+	out[n] = '\0';
+	return true;
+}
+
+/* hold SEQ [REASON]: a hold event naming SEQ, synced before the reply. */
+static void
+cmd_hold(struct server *srv, int argc, char **argv, struct control_reply *r)
+{
+	const struct config *cfg = snapshot_current(srv->slot)->cfg;
+	char reason[EVLOG_REASON_MAX + 1] = "", *end;
+	struct evlog_stats st;
+	uint64_t seq, held = 0;
+	size_t i;
+	int rc;
+
+	r->failed = true;
+	if (srv->evlog == NULL || !events_on(cfg)) {
+		control_printf(r, "no events file: the config names none "
+		    "(log.events)\n");
+		return;
+	}
+	errno = 0;
+	seq = strtoull(argv[1], &end, 10);
+	if (argv[1][0] < '1' || argv[1][0] > '9' || *end != '\0' ||
+	    errno != 0) {
+		control_printf(r, "%s: not an event's seq (a number from 1)\n",
+		    argv[1]);
+		return;
+	}
+	if (argc == 3 && !percent_decode(argv[2], reason, sizeof(reason))) {
+		control_printf(r, "the reason is too long (at most %d bytes) "
+		    "or badly encoded\n", EVLOG_REASON_MAX);
+		return;
+	}
+	for (i = 0; reason[i] != '\0'; i++)
+		if ((unsigned char)reason[i] < 0x20 || reason[i] == 0x7f) {
+			control_printf(r, "the reason holds a control "
+			    "character\n");
+			return;
+		}
+	rc = evlog_hold(srv->evlog, seq, reason, &held);
+	if (rc == -ERANGE) {
+		evlog_get_stats(srv->evlog, &st);
+		control_printf(r, "%" PRIu64 ": no such event yet (the last "
+		    "is %" PRIu64 ")\n", seq, st.seq);
+		return;
+	}
+	if (rc < 0) {
+		control_printf(r, "cannot write the hold to %s: %s\n",
+		    cfg->events_path, sg_strerror(rc));
+		return;
+	}
+	r->failed = false;
+	log_info("hold: event %" PRIu64 " (hold event %" PRIu64 ")", seq,
+	    held);
+	control_printf(r, "event %" PRIu64 " held (hold event %" PRIu64 "): "
+	    "the file that holds it is kept past retention\n", seq, held);
+}
+
 static const struct command {
 	const char	*word;
 	int		 min, max;	/* argc, the word included */
@@ -761,6 +952,7 @@ static const struct command {
 	{ "resume", 2, 3, "resume DEVICE [all]" },
 	{ "explain", 3, 4, "explain DEVICE NAME [AT]" },
 	{ "overrides", 1, 1, "overrides" },
+	{ "hold", 2, 3, "hold SEQ [REASON]" },
 };
 
 static void
@@ -778,7 +970,7 @@ on_control(void *arg, const struct control_peer *peer, int argc, char **argv,
 	if (i == sizeof(commands) / sizeof(commands[0])) {
 		r->failed = true;
 		control_printf(r, "unknown command '%s' (try status, stats, "
-		    "reload, pause, allow, resume, explain, overrides)\n",
+		    "reload, pause, allow, resume, explain, overrides, hold)\n",
 		    argv[0]);
 		return;
 	}
@@ -804,8 +996,51 @@ on_control(void *arg, const struct control_peer *peer, int argc, char **argv,
 		cmd_explain(srv, argc, argv, r);
 	else if (strcmp(argv[0], "overrides") == 0)
 		cmd_overrides(srv, r);
+	else if (strcmp(argv[0], "hold") == 0)
+		cmd_hold(srv, argc, argv, r);
 	else
 		cmd_override(srv, argc, argv, r);
+}
+
+/* The block page's thread asks the policy through a reader slot of its
+ * own (SNAPSHOT_MAX_READERS leaves room past the queues). */
+#define BLOCKPAGE_READER	CONFIG_MAX_QUEUES
+
+static void
+decide_page(void *arg, const struct sg_addr *client, const char *host,
+    struct blockpage_info *out)
+{
+	struct server *srv = arg;
+	const struct snapshot *snap;
+
+	out->now = policy_now(srv);
+	snap = snapshot_enter(srv->slot, BLOCKPAGE_READER);
+	policy_blockpage(snap, srv->ov, client, host, out->now, out);
+	snapshot_leave(srv->slot, BLOCKPAGE_READER);
+}
+
+/* blockpage.serve: the page on the block-page addresses (a start-time
+ * setting, like the queues). */
+static int
+blockpage_up(struct server *srv, const struct config *cfg)
+{
+	struct sg_addr addrs[2];
+	size_t n = 0;
+	char err[256];
+
+	if (!cfg->blockpage_serve)
+		return 0;
+	if (cfg->block.page_v4.family != AF_UNSPEC)
+		addrs[n++] = cfg->block.page_v4;
+	if (cfg->block.page_v6.family != AF_UNSPEC)
+		addrs[n++] = cfg->block.page_v6;
+	if ((srv->bp = blockpage_start(addrs, n, cfg->blockpage_port,
+	    decide_page, srv, err, sizeof(err))) == NULL) {
+		log_warnx("block page: %s", err);
+		return -1;
+	}
+	log_info("block page: serving on port %u", cfg->blockpage_port);
+	return 0;
 }
 
 static int
@@ -825,9 +1060,8 @@ start_workers(struct server *srv, const struct config *cfg)
 		w->srv = srv;
 		w->reader = (unsigned)i;
 		w->res = calloc(BATCH_RESULTS, sizeof(*w->res));
-		w->evbuf = malloc(EVBUF_LEN);
 		w->flows = flow_table_new(FLOWS_PER_WORKER, FLOW_TIMEOUT);
-		if (w->res == NULL || w->evbuf == NULL || w->flows == NULL)
+		if (w->res == NULL || w->flows == NULL)
 			return -ENOMEM;
 		w->q = queue_open(num, cfg->fail_open, cfg->queue_max_len);
 		if (w->q == NULL) {
@@ -859,7 +1093,6 @@ stop_workers(struct server *srv)
 	for (i = 0; i < srv->nworkers; i++) {
 		queue_close(srv->workers[i].q);
 		free(srv->workers[i].res);
-		free(srv->workers[i].evbuf);
 		flow_table_free(srv->workers[i].flows);
 	}
 	free(srv->workers);
@@ -1010,6 +1243,18 @@ server_run(const struct server_opts *opts)
 	log_info("%s: %zu entries in %zu categories, block %s", cfg->source,
 	    sgdb_entries(snap->db), snap->ncategories,
 	    config_block_mode_name(cfg->block.mode));
+	/* Opened (and recovered) before daemon(), so that a path that
+	   cannot be opened is said on the terminal; written by a thread
+	   started after it. */
+	if (events_on(cfg)) {
+		struct evlog_opts eo;
+
+		events_opts(&srv, cfg, &eo);
+		if ((srv.evlog = evlog_open(cfg->events_path, &eo)) == NULL) {
+			log_warn("%s", cfg->events_path);
+			goto out;
+		}
+	}
 
 	if (!opts->foreground) {
 		if (daemon(0, 0) == -1) {
@@ -1039,6 +1284,24 @@ server_run(const struct server_opts *opts)
 		goto out;
 	}
 	safehosts_update(&srv, cfg);
+	if (srv.evlog != NULL) {
+		struct evlog_hooks hooks;
+		char why[256];
+
+		if ((srv.sg = safeguard_new(cfg, why, sizeof(why))) == NULL) {
+			log_warnx("safeguarding record: %s", why);
+			goto out;
+		}
+		safeguard_hooks(srv.sg, &hooks);
+		evlog_set_hooks(srv.evlog, &hooks);
+	}
+	if (blockpage_up(&srv, cfg) < 0)
+		goto out;
+	if (srv.evlog != NULL && (r = evlog_start(srv.evlog)) < 0) {
+		log_warnx("events: cannot start the writer: %s",
+		    sg_strerror(r));
+		goto out;
+	}
 	if ((r = start_workers(&srv, cfg)) < 0)
 		goto out;
 	if ((r = firewall_start(&srv, cfg)) < 0) {
@@ -1059,6 +1322,9 @@ out:
 	}
 	if (srv.workers != NULL)
 		stop_workers(&srv);
+	blockpage_stop(srv.bp);
+	evlog_close(srv.evlog);	/* after the workers: no producer left */
+	safeguard_free(srv.sg);	/* after its hooks' thread */
 	safehosts_stop(srv.sh);
 	overrides_free(srv.ov);
 	control_close(srv.ctl);

@@ -12,7 +12,6 @@
 
 #include "compile.h"
 #include "devices.h"
-#include "evlog.h"
 #include "log.h"
 #include "nameset.h"
 #include "policy.h"
@@ -397,15 +396,6 @@ snapshot_build(struct config *cfg, const char *lists_dir_override,
 		return NULL;
 	s->compiled = compiled;
 	s->list_invalid = invalid;
-	if (cfg->events_path != NULL && cfg->events_path[0] != '\0') {
-		s->evlog = evlog_open(cfg->events_path);
-		if (s->evlog == NULL) {
-			snprintf(err, errlen, "%s: %s", cfg->events_path,
-			    strerror(errno));
-			snapshot_free(s);
-			return NULL;
-		}
-	}
 	return s;
 }
 
@@ -416,7 +406,6 @@ snapshot_free(struct snapshot *s)
 
 	if (s == NULL)
 		return;
-	evlog_close(s->evlog);
 	if (s->profiles != NULL)
 		for (i = 0; i < s->cfg->nprofiles; i++)
 			nameset_free(s->profiles[i].names);

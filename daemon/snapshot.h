@@ -2,8 +2,9 @@
  * snapshot.h - the immutable config + lists that workers read, and the one
  * pointer swap that replaces them on reload.
  *
- * A reload builds a whole new snapshot (config, domain set, event log) off
- * the packet path and validates it.  Only if that succeeds is it published,
+ * A reload builds a whole new snapshot (config, domain set) off the packet
+ * path and validates it.  (The event log is not in it: it lives as long as
+ * the daemon, in the server, so that its chain never forks.)  Only if that succeeds is it published,
  * in one atomic store; a failed build leaves the running policy untouched.
  *
  * Readers use hazard pointers: a worker announces the snapshot it is about
@@ -25,7 +26,6 @@
 
 #define SNAPSHOT_MAX_READERS	(CONFIG_MAX_QUEUES + 4)
 
-struct evlog;
 struct devices;
 struct devices_leases;
 struct nameset;
@@ -51,7 +51,6 @@ struct snapshot_profile {
 struct snapshot {
 	struct config	*cfg;		/* owned */
 	struct sgdb	*db;		/* owned: the compiled set */
-	struct evlog	*evlog;		/* owned */
 	uint64_t	 generation;	/* 1 for the first, +1 each reload */
 	/* In the set's category ids, which need not be the config's: */
 	uint64_t	 block_mask;	/* the config's `block` */
@@ -80,7 +79,7 @@ struct snapshot {
  * (lists_db_override, when not NULL, stands in for cfg->lists_db; -D), or,
  * when that file does not exist, compiles the lists the config names
  * (relative names under lists_dir_override, or the config's lists_dir) in
- * memory, as `safegate-lists compile` would.  Then opens the event log.
+ * memory, as `safegate-lists compile` would.
  * A set that is damaged or of another version fails the build, as does a
  * category whose confidentiality differs between the config and the set,
  * and (compiling) a list file that cannot be read.  A category the config
@@ -94,7 +93,7 @@ struct snapshot *snapshot_build(struct config *cfg,
 
 /*
  * The same from a set already open; takes ownership of cfg and db, even on
- * failure.  Opens no event log.
+ * failure.
  */
 struct snapshot *snapshot_new(struct config *cfg, struct sgdb *db,
 	    char *err, size_t errlen);

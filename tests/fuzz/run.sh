@@ -36,6 +36,9 @@ mkdir -p "$C/schedule" && cp -n tests/fuzz/seeds/schedule/* "$C/schedule/" 2>/de
 mkdir -p "$C/leases" && cp -n tests/fuzz/seeds/leases/* "$C/leases/" 2>/dev/null
 mkdir -p "$C/dnsanswer" && cp -n tests/fuzz/seeds/dnsanswer/* "$C/dnsanswer/" 2>/dev/null
 mkdir -p "$C/overrides" && cp -n tests/fuzz/seeds/overrides/* "$C/overrides/" 2>/dev/null
+mkdir -p "$C/jsonl" && cp -n tests/fuzz/seeds/jsonl/* "$C/jsonl/" 2>/dev/null
+mkdir -p "$C/blockpage" && cp -n tests/fuzz/seeds/blockpage/* "$C/blockpage/" 2>/dev/null
+mkdir -p "$C/evlog" && cp -n tests/fuzz/seeds/evlog/* "$C/evlog/" 2>/dev/null
 
 status=0
 for f in "$B"/fuzz_*; do

@@ -12,6 +12,7 @@
 
 #include <criterion/criterion.h>
 
+#include "blockpage.h"
 #include "config.h"
 #include "overrides.h"
 #include "policy.h"
@@ -458,4 +459,44 @@ Test(policy, explain_says_why)
 	cr_expect(strstr(t, "not a device") != NULL, "%s", t);
 	t = explain("amy", "bad..name", MON_NOON, -EINVAL);
 	cr_expect(strstr(t, "not a name") != NULL, "%s", t);
+}
+
+static struct blockpage_info
+page(const char *client, const char *host, time_t t)
+{
+	struct blockpage_info info;
+	struct sg_addr a;
+
+	memset(&info, 0, sizeof(info));
+	cr_assert_eq(addr_parse(&a, client), 0);
+	policy_blockpage(snap, ov, &a, host, t, &info);
+	return info;
+}
+
+/* The block page says only what blocks this device's own request. */
+Test(policy, block_page_info)
+{
+	struct blockpage_info i = page("10.0.0.5", "www.adult.test", MON_NOON);
+
+	cr_expect_eq(i.kind, BLOCKPAGE_CATEGORY);
+	cr_expect_eq(i.ncategories, 1);
+	cr_expect_str_eq(i.categories[0], "adult");
+	cr_expect_str_eq(i.device, "amy");
+	/* the same name is allowed for the tv: the neutral page */
+	cr_expect_eq(page("10.0.0.9", "www.adult.test", MON_NOON).kind,
+	    BLOCKPAGE_NEUTRAL);
+	cr_expect_eq(page("10.0.0.5", "allowed.example", MON_NOON).kind,
+	    BLOCKPAGE_NEUTRAL);
+	cr_expect_eq(page("10.0.0.5", "", MON_NOON).kind, BLOCKPAGE_NEUTRAL);
+	i = page("10.0.0.5", "a.example", at(2026, 11, 29, 21, 30));
+	cr_expect_eq(i.kind, BLOCKPAGE_SCHEDULE);
+	cr_expect_str_eq(i.schedule, "bedtime");
+	cr_expect(i.schedule_all);
+	cr_expect_eq(i.until, at(2026, 11, 30, 7, 0));
+	i = page("10.0.0.9", "hidden.school.example", MON_NOON);
+	cr_expect_eq(i.kind, BLOCKPAGE_CONFIDENTIAL);
+	cr_expect_eq(i.ncategories, 0);
+	cr_expect_str_eq(i.device, "");
+	cr_expect_eq(page("10.0.0.5", "unlisted.test", MON_NOON).kind,
+	    BLOCKPAGE_DENY);
 }

@@ -1,0 +1,345 @@
+/*
+ * safeguard.c - see safeguard.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alert.h"
+#include "config.h"
+#include "evlog.h"
+#include "log.h"
+#include "pipeline.h"
+#include "policy.h"
+#include "risk.h"
+#include "safeguard.h"
+#include "sbuf.h"
+#include "snapshot.h"
+#include "syslogfwd.h"
+
+#define FIRES_MAX	RISK_NINDICATORS
+
+struct safeguard {
+	struct risk		*risk;
+	struct alert		*alert;		/* NULL: no alert.command */
+	struct syslogfwd	*syslog;	/* NULL: no log.syslog.target */
+	char			*names[SGDB_MAX_CATEGORIES];	/* the
+					   start config's categories */
+	size_t			 nnames;
+	uint64_t		 watched;	/* config ids: anon-chat,
+					   messaging */
+	char			*bedtime;
+	uint64_t		 observed, fired;
+};
+
+struct safeguard *
+safeguard_new(const struct config *cfg, char *err, size_t errlen)
+{
+	struct safeguard *sg;
+	size_t i;
+
+	if ((sg = calloc(1, sizeof(*sg))) == NULL)
+		goto nomem;
+	for (i = 0; i < cfg->ncategories; i++)
+		if ((sg->names[i] = strdup(cfg->categories[i])) == NULL)
+			goto nomem;
+	sg->nnames = cfg->ncategories;
+	if ((sg->bedtime = strdup(cfg->risk.bedtime != NULL ?
+	    cfg->risk.bedtime : "bedtime")) == NULL)
+		goto nomem;
+	sg->watched = cfg->risk.anon_chat_mask | cfg->risk.messaging_mask;
+	if ((sg->risk = risk_new(&cfg->risk, cfg->categories,
+	    cfg->ncategories, cfg->confidential_mask)) == NULL) {
+		snprintf(err, errlen, "risk indicators: %s",
+		    strerror(errno));
+		safeguard_free(sg);
+		return NULL;
+	}
+	if (cfg->alert_command != NULL && cfg->alert_command[0] != '\0' &&
+	    (sg->alert = alert_new(cfg->alert_command,
+	    cfg->alert_interval)) == NULL) {
+		snprintf(err, errlen, "alert %s: %s", cfg->alert_command,
+		    strerror(errno));
+		safeguard_free(sg);
+		return NULL;
+	}
+	if (cfg->syslog_target != NULL && cfg->syslog_target[0] != '\0' &&
+	    (sg->syslog = syslogfwd_start(cfg->syslog_target,
+	    cfg->syslog_ca, cfg->syslog_facility, NULL, err, errlen)) ==
+	    NULL) {
+		safeguard_free(sg);
+		return NULL;
+	}
+	return sg;
+nomem:
+	snprintf(err, errlen, "out of memory");
+	safeguard_free(sg);
+	return NULL;
+}
+
+void
+safeguard_free(struct safeguard *sg)
+{
+	size_t i;
+
+	if (sg == NULL)
+		return;
+	syslogfwd_stop(sg->syslog);
+	alert_free(sg->alert);
+	risk_free(sg->risk);
+	for (i = 0; i < SGDB_MAX_CATEGORIES; i++)
+		free(sg->names[i]);
+	free(sg->bedtime);
+	free(sg);
+}
+
+/* The start config's id of a category name, or -1. */
+static int
+name_id(const struct safeguard *sg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sg->nnames; i++)
+		if (strcmp(sg->names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+copy(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src != NULL ? src : "");
+}
+
+bool
+safeguard_observation(const struct safeguard *sg,
+    const struct snapshot *snap, const struct pipeline_result *r,
+    struct safeguard_obs *o)
+{
+	const struct config *cfg = snap->cfg;
+	const struct request *req = &r->req;
+	uint64_t watched = 0;
+	char mac[MAC_STRLEN], ip[ADDR_STRLEN];
+	unsigned c;
+	int id;
+	bool outside = r->forwarded && req->kind == REQ_DNS;
+
+	if (!r->decided)
+		return false;
+	for (c = 0; c < snap->ncategories; c++)
+		if ((r->dec.matched & (uint64_t)1 << c) &&
+		    (id = name_id(sg, snap->category_names[c])) >= 0 &&
+		    (sg->watched & (uint64_t)1 << id))
+			watched |= (uint64_t)1 << c;
+	if (r->dec.action != ACTION_BLOCK && watched == 0 && !outside)
+		return false;
+
+	memset(o, 0, sizeof(*o));
+	o->time = req->time;
+	o->client = req->client;
+	o->has_mac = req->has_mac;
+	memcpy(o->mac, req->mac, 6);
+	copy(o->device, sizeof(o->device), req->device);
+	if (req->device != NULL)
+		copy(o->key, sizeof(o->key), req->device);
+	else if (req->has_mac)
+		copy(o->key, sizeof(o->key), mac_ntop(req->mac, mac,
+		    sizeof(mac)));
+	else
+		copy(o->key, sizeof(o->key), addr_ntop(&req->client, ip,
+		    sizeof(ip)));
+	copy(o->profile, sizeof(o->profile),
+	    cfg->profiles[req->profile].name);
+	o->age = cfg->profiles[req->profile].age;
+	o->bedtime = policy_schedule_active(snap, req->profile, sg->bedtime,
+	    req->time);
+	o->kind = outside ? RISK_OUTSIDE_DNS : (int)req->kind;
+	o->action = r->dec.action;
+	o->reason = r->dec.reason;
+	o->confidential = r->dec.confidential;
+	if (!r->dec.confidential && req->name != NULL)
+		snprintf(o->name, sizeof(o->name), "%.*s",
+		    (int)req->name_len, req->name);
+	for (c = 0; c < snap->ncategories &&
+	    o->ncategories < SAFEGUARD_CATEGORIES; c++)
+		if (r->dec.matched & (uint64_t)1 << c)
+			copy(o->categories[o->ncategories++], 33,
+			    snap->category_names[c]);
+	return true;
+}
+
+/* The alert's JSON summary: what fired, where, and what to do first. */
+static size_t
+alert_json(const struct safeguard *sg, const struct safeguard_obs *o,
+    const struct risk_fire *f, char *buf, size_t len)
+{
+	char ip[ADDR_STRLEN], mac[MAC_STRLEN];
+	struct sbuf b;
+
+	sbuf_init(&b, buf, len);
+	sbuf_printf(&b, "{\"time\":%lld,\"indicator\":", (long long)o->time);
+	sbuf_json_string(&b, f->indicator, strlen(f->indicator));
+	sbuf_str(&b, ",\"severity\":");
+	sbuf_json_string(&b, f->severity_name, strlen(f->severity_name));
+	sbuf_str(&b, ",\"title\":");
+	sbuf_json_string(&b, f->text->title, strlen(f->text->title));
+	sbuf_str(&b, ",\"device\":");
+	sbuf_json_string(&b, o->key, strlen(o->key));
+	sbuf_printf(&b, ",\"client\":\"%s\"", addr_ntop(&o->client, ip,
+	    sizeof(ip)));
+	if (o->has_mac)
+		sbuf_printf(&b, ",\"mac\":\"%s\"", mac_ntop(o->mac, mac,
+		    sizeof(mac)));
+	sbuf_str(&b, ",\"profile\":");
+	sbuf_json_string(&b, o->profile, strlen(o->profile));
+	sbuf_str(&b, ",\"what_to_do\":");
+	sbuf_json_string(&b, f->text->what_to_do, strlen(f->text->what_to_do));
+	sbuf_printf(&b, ",\"held_back\":%llu}\n", (unsigned long long)
+	    (sg->alert != NULL ? alert_suppressed(sg->alert) : 0));
+	return b.overflow ? 0 : b.len;
+}
+
+static void
+on_observe(void *arg, struct evlog *ev, const void *data, size_t len)
+{
+	struct safeguard *sg = arg;
+	const struct safeguard_obs *o = data;
+	struct risk_fire fires[FIRES_MAX];
+	const char *cat_names[1];
+	struct risk_obs ro;
+	struct event e;
+	char json[ALERT_JSON_MAX];
+	size_t i, n, jl;
+	int id, rc;
+
+	if (len != sizeof(*o))
+		return;
+	__atomic_add_fetch(&sg->observed, 1, __ATOMIC_RELAXED);
+	memset(&ro, 0, sizeof(ro));
+	ro.time = o->time;
+	ro.device = o->key;
+	ro.profile_age = o->age;
+	ro.bedtime = o->bedtime;
+	ro.kind = (enum risk_kind)o->kind;
+	ro.action = (enum action)o->action;
+	ro.reason = (enum policy_reason)o->reason;
+	ro.confidential = o->confidential;
+	for (i = 0; i < o->ncategories; i++)
+		if ((id = name_id(sg, o->categories[i])) >= 0)
+			ro.matched |= (uint64_t)1 << id;
+	n = risk_observe(sg->risk, &ro, fires, FIRES_MAX);
+	for (i = 0; i < n; i++) {
+		__atomic_add_fetch(&sg->fired, 1, __ATOMIC_RELAXED);
+		memset(&e, 0, sizeof(e));
+		clock_gettime(CLOCK_REALTIME, &e.ts);
+		e.ts.tv_sec = o->time;
+		e.kind = "indicator";
+		e.client = o->client;
+		e.mac = o->has_mac ? o->mac : NULL;
+		e.device = o->device[0] != '\0' ? o->device : NULL;
+		e.profile = o->profile;
+		e.confidential = false;
+		/* An abuse-list hit names no site, here as everywhere. */
+		e.name = o->confidential ? "" : o->name;
+		e.name_len = o->confidential ? 0 : strlen(o->name);
+		if (fires[i].category != NULL) {
+			cat_names[0] = fires[i].category;
+			e.categories = 1;
+			e.category_names = cat_names;
+			e.ncategory_names = 1;
+		}
+		e.indicator = fires[i].indicator;
+		e.severity = fires[i].severity_name;
+		e.hold = fires[i].severity == RISK_CRITICAL;
+		if ((rc = evlog_emit(ev, &e)) < 0)
+			log_warnx("indicator %s: %s", fires[i].indicator,
+			    sg_strerror(rc));
+		if (fires[i].severity != RISK_CRITICAL || sg->alert == NULL)
+			continue;
+		if ((jl = alert_json(sg, o, &fires[i], json,
+		    sizeof(json))) == 0)
+			continue;
+		if ((rc = alert_fire(sg->alert, json, jl, o->time)) < 0)
+			log_warnx("alert: %s", sg_strerror(rc));
+	}
+}
+
+/* Syslog severities (RFC 5424): critical 2, warning 4, notice 5, info 6. */
+static int
+line_severity(const char *line, size_t len)
+{
+	if (memmem(line, len, "\"severity\":\"critical\"", 21) != NULL ||
+	    memmem(line, len, "\"hold\":true", 11) != NULL)
+		return 2;
+	if (memmem(line, len, "\"severity\":\"warning\"", 20) != NULL)
+		return 4;
+	if (memmem(line, len, "\"kind\":\"indicator\"", 19) != NULL)
+		return 5;
+	return 6;
+}
+
+static void
+on_line(void *arg, const char *line, size_t len, uint64_t seq,
+    const char *hash, const char *kind, size_t kind_len)
+{
+	struct safeguard *sg = arg;
+	struct syslogfwd_meta m;
+	char k[33], h[65];
+
+	if (sg->syslog == NULL)
+		return;
+	snprintf(k, sizeof(k), "%.*s", (int)(kind_len < 32 ? kind_len : 32),
+	    kind);
+	snprintf(h, sizeof(h), "%.64s", hash);
+	memset(&m, 0, sizeof(m));
+	m.kind = k[0] != '\0' ? k : NULL;
+	m.hash = h;
+	m.seq = seq;
+	(void)syslogfwd_send_meta(sg->syslog, line, len,
+	    line_severity(line, len), &m);
+}
+
+static void
+on_tick(void *arg, struct evlog *ev)
+{
+	struct safeguard *sg = arg;
+
+	(void)ev;
+	if (sg->alert != NULL)
+		alert_reap(sg->alert, time(NULL));
+}
+
+void
+safeguard_hooks(struct safeguard *sg, struct evlog_hooks *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->observe = on_observe;
+	h->line = on_line;
+	h->tick = on_tick;
+	h->arg = sg;
+}
+
+void
+safeguard_get_stats(const struct safeguard *sg, struct safeguard_stats *st)
+{
+	struct alert_stats as;
+	struct syslogfwd_stats ss;
+
+	memset(st, 0, sizeof(*st));
+	st->observed = __atomic_load_n(&sg->observed, __ATOMIC_RELAXED);
+	st->fired = __atomic_load_n(&sg->fired, __ATOMIC_RELAXED);
+	if (sg->alert != NULL) {
+		alert_get_stats(sg->alert, &as);
+		st->alerts = as.run;
+		st->alerts_held = as.suppressed;
+		st->alerts_failed = as.failed;
+	}
+	if (sg->syslog != NULL) {
+		syslogfwd_stats(sg->syslog, &ss);
+		st->syslog = true;
+		st->syslog_sent = ss.sent;
+		st->syslog_dropped = ss.dropped;
+	}
+}

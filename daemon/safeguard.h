@@ -1,0 +1,92 @@
+/*
+ * safeguard.h - what the safeguarding record feeds: the grooming-risk
+ * indicators (risk.h), a parent's alert command (alert.h) and syslog
+ * forwarding (syslogfwd.h), all run on the event log's writer thread
+ * through its hooks (evlog.h), in the record's own order.
+ *
+ *   worker ──safeguard_observation()──► evlog_observe() ─┐  (any thread,
+ *                                                          │   never blocks)
+ *   writer thread: observe hook ─► risk_observe() ─► evlog_emit(indicator)
+ *                                   └─ critical ─► alert_fire()
+ *                  line hook    ─► syslogfwd_send_meta()
+ *                  tick hook    ─► alert_reap()
+ *
+ * An observation carries its categories by name, not by id: a reload may
+ * number them anew, and the engine keeps the names it started with.  The
+ * risk settings, alert and syslog settings are those of the config at
+ * start; a reload leaves them (safegated says so in its log).
+ *
+ * Which requests are observed (safeguard_observation()): every block,
+ * every DNS query to an outside resolver, and allowed requests in a
+ * category the indicators watch (anon-chat, messaging).  A confidential
+ * name is never copied into an observation.
+ */
+#ifndef SG_SAFEGUARD_H
+#define SG_SAFEGUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "addr.h"
+#include "dns.h"
+#include "err.h"
+
+struct config;
+struct evlog;
+struct evlog_hooks;
+struct pipeline_result;
+struct snapshot;
+
+#define SAFEGUARD_CATEGORIES	8	/* names an observation carries */
+
+struct safeguard_obs {
+	time_t		 time;
+	struct sg_addr	 client;
+	bool		 has_mac;
+	uint8_t		 mac[6];
+	char		 device[64];	/* config or lease name, or "" */
+	char		 key[64];	/* device, else MAC, else address */
+	char		 profile[33];
+	unsigned	 age;
+	bool		 bedtime;
+	int		 kind;		/* enum risk_kind */
+	int		 action;	/* enum action */
+	int		 reason;	/* enum policy_reason */
+	bool		 confidential;
+	char		 name[DNS_TEXT_MAX + 1];	/* "" if confidential */
+	char		 categories[SAFEGUARD_CATEGORIES][33];
+	size_t		 ncategories;
+};
+
+struct safeguard;
+
+/* From the config at start.  NULL with a message in err. */
+struct safeguard *safeguard_new(const struct config *, char *err,
+	    size_t errlen);
+/* After the event log has stopped. */
+void	safeguard_free(struct safeguard *);
+/* The writer thread's hooks; set them before evlog_start(). */
+void	safeguard_hooks(struct safeguard *, struct evlog_hooks *);
+
+/*
+ * Whether the request is worth an observation, and if so fills *o.  Any
+ * thread, no allocation.
+ */
+bool	safeguard_observation(const struct safeguard *,
+	    const struct snapshot *, const struct pipeline_result *,
+	    struct safeguard_obs *o);
+
+struct safeguard_stats {
+	uint64_t	observed;
+	uint64_t	fired;
+	uint64_t	alerts;		/* alert commands run */
+	uint64_t	alerts_held;	/* held back by the rate limit */
+	uint64_t	alerts_failed;
+	bool		syslog;
+	uint64_t	syslog_sent, syslog_dropped;
+};
+void	safeguard_get_stats(const struct safeguard *, struct safeguard_stats *);
+
+#endif
