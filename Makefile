@@ -86,7 +86,8 @@ $(BUILD)/tools/%: tests/tools/%.c $(LIB)
 # ---------------------------------------------------------------- tests
 # Unit tests run anywhere; the end-to-end tests need root (namespaces,
 # NFQUEUE) and say so.
-test: unit-test lists-test config-test install-test e2e-test replay-test
+test: unit-test lists-test config-test report-test install-test e2e-test \
+	replay-test
 
 unit-test: $(UNIT)
 	$(UNIT) --jobs 2
@@ -96,6 +97,12 @@ lists-test: $(TOOLS) $(PROGS)
 
 config-test: $(PROGS)
 	tests/config/run.sh $(BUILD)
+
+# The parents' digest against golden outputs (and, with chromium, a
+# screenshot and a PDF of the HTML).
+.PHONY: report-test
+report-test: $(PROGS)
+	tests/report/run.sh $(BUILD)
 
 install-test: $(PROGS)
 	tests/install.sh $(BUILD)
@@ -231,12 +238,13 @@ uninstall:
 # firewall tools, iproute2, dnsmasq, drill and dig, clang for libFuzzer.
 # Bench: dnsperf, xz, unbound, valgrind (callgrind), ndpiReader
 # (libndpi-bin).  Feeds and connections: curl, openssl, and python3 for
-# the tests' HTTP servers.
+# the tests' HTTP servers.  The report's HTML: chromium (headless
+# screenshot and PDF; tests/report/run.sh skips them without it).
 DEPS := build-essential pkg-config libnetfilter-queue-dev libmnl-dev \
 	libldns-dev libconfig-dev libpcap-dev libssl-dev libcriterion-dev \
 	iptables nftables iproute2 procps dnsmasq-base ldnsutils \
 	bind9-dnsutils dnsperf xz-utils clang libclang-rt-14-dev libidn2-dev \
-	unbound curl valgrind python3 openssl libndpi-bin tzdata
+	unbound curl valgrind python3 openssl libndpi-bin tzdata chromium
 
 deps:
 	@missing=$$(for p in $(DEPS); do \
