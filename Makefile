@@ -90,7 +90,7 @@ test: unit-test lists-test config-test report-test install-test e2e-test \
 	replay-test
 
 unit-test: $(UNIT)
-	$(UNIT) --jobs 2
+	LSAN_OPTIONS=suppressions=$(CURDIR)/tests/unit/lsan.supp $(UNIT) --jobs 2
 
 lists-test: $(TOOLS) $(PROGS)
 	tests/lists/run.sh $(BUILD)
