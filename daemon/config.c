@@ -43,6 +43,7 @@
 #include "config.h"
 #include "cursor.h"
 #include "lists.h"
+#include "syslogfwd.h"
 
 /* config/safegate.conf, NUL-terminated; see default_conf.S. */
 extern const char sg_default_conf[];
@@ -2787,94 +2788,6 @@ load_risk(struct cfg_ctx *ctx, const config_setting_t *root)
 
 /* ------------------------------------------------------------------ log */
 
-/* [A-Za-z0-9_-] labels of 1..63, dots between, at most 253: syslogfwd's
-   DNS names. */
-static bool
-valid_host_name(const char *s, size_t n)
-{
-	size_t i, label = 0;
-
-	if (n == 0 || n > 253)
-		return false;
-	for (i = 0; i < n; i++) {
-		if (s[i] == '.') {
-			if (label == 0)
-				return false;
-			label = 0;
-		} else if (!(is_alpha(s[i]) || (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '-' || s[i] == '_') || ++label > 63)
-			return false;
-	}
-	return label > 0;
-}
-
-/*
- * log.syslog.target, not "": "udp://HOST:PORT", "tcp://HOST:PORT" or
- * "tls://HOST:PORT", HOST a DNS name, an IPv4 address or an IPv6 address
- * in brackets, ":PORT" 1..65535 or left out (514; 6514 for tls): what
- * syslogfwd_parse_target() takes.  NULL, or what is wrong; *tls tells the
- * scheme.
- */
-static const char *
-check_syslog_target(const char *s, bool *tls)
-{
-	char host[ADDR_STRLEN + 1];
-	const char *p, *end;
-	struct sg_addr a;
-	unsigned long port = 0;
-	size_t len;
-
-	*tls = strncmp(s, "tls://", 6) == 0;
-	if (!*tls && strncmp(s, "udp://", 6) != 0 &&
-	    strncmp(s, "tcp://", 6) != 0)
-		return "does not start with udp://, tcp:// or tls://";
-	p = s + 6;
-	if (*p == '[') {
-		if ((end = strchr(p, ']')) == NULL)
-			return "has a '[' with no ']'";
-		len = (size_t)(end - p - 1);
-		if (len == 0 || len >= sizeof(host))
-			return "has no IPv6 address in [ ]";
-		memcpy(host, p + 1, len);
-		host[len] = '\0';
-		if (addr_parse(&a, host) != 0)
-			return "has no IPv6 address in [ ]";
-		if (a.family != AF_INET6)
-			return "has an IPv4 address in [ ]; only an IPv6 "
-			    "address goes in brackets";
-		p = end + 1;
-	} else {
-		len = strcspn(p, ":/?#@[]");
-		if (len == 0)
-			return "has no host";
-		if (p[len] == ':' && strchr(p + len + 1, ':') != NULL)
-			return "has an IPv6 address not in [ ], like "
-			    "\"tls://[2001:db8::1]:6514\"";
-		if (strspn(p, "0123456789.") >= len) {
-			/* all digits and dots: an IPv4 address or nothing */
-			if (len >= sizeof(host))
-				return "has a host that is not an IPv4 address";
-			memcpy(host, p, len);
-			host[len] = '\0';
-			if (addr_parse(&a, host) != 0)
-				return "has a host that is not an IPv4 address";
-		} else if (!valid_host_name(p, len))
-			return "has a host that is not a DNS name, an IPv4 "
-			    "address or an IPv6 address in [ ]";
-		p += len;
-	}
-	if (*p == ':') {
-		for (p++, len = 0; *p >= '0' && *p <= '9' && len < 6; p++,
-		    len++)
-			port = port * 10 + (unsigned long)(*p - '0');
-		if (len == 0 || len > 5 || port < 1 || port > 65535)
-			return "has a port that is not 1..65535";
-	}
-	if (*p != '\0')
-		return "has more than scheme://HOST:PORT";
-	return NULL;
-}
-
 /* log.syslog: forwarding the record to a syslog receiver. */
 static int
 load_syslog(struct cfg_ctx *ctx, const config_setting_t *g)
@@ -2883,7 +2796,9 @@ load_syslog(struct cfg_ctx *ctx, const config_setting_t *g)
 	const config_setting_t *where = NULL, *cwhere = NULL;
 	config_setting_t *sub;
 	char what[CFG_PATH_LEN], buf[80];
-	const char *target = NULL, *ca = NULL, *fac = NULL, *why;
+	const char *target = NULL, *ca = NULL, *fac = NULL;
+	struct syslogfwd_target st;
+	char why[160];
 	bool tls = false;
 	int rc, i;
 
@@ -2893,10 +2808,14 @@ load_syslog(struct cfg_ctx *ctx, const config_setting_t *g)
 	if ((rc = get_string(ctx, sub, what, "target", &target, &where)) != 0)
 		return rc;
 	if (target != NULL) {
-		if (target[0] != '\0' && (why = check_syslog_target(target,
-		    &tls)) != NULL)
-			return cfg_err(ctx, where, "log.syslog.target: \"%s\" "
-			    "%s", msg_str(target, buf, sizeof(buf)), why);
+		/* The forwarder's own reading of it: one grammar. */
+		if (target[0] != '\0' && syslogfwd_parse_target(target, &st,
+		    why, sizeof(why)) < 0)
+			return cfg_err(ctx, where, "log.syslog.target: \"%s\": "
+			    "%s", msg_str(target, buf, sizeof(buf)),
+			    strncmp(why, "syslog target: ", 15) == 0 ?
+			    why + 15 : why);
+		tls = target[0] != '\0' && st.proto == SYSLOGFWD_TLS;
 		if ((rc = set_string(ctx, &cfg->syslog_target, target)) != 0)
 			return rc;
 	}
