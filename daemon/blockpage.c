@@ -43,6 +43,7 @@
 #include <netinet/in.h>
 
 #include "blockpage.h"
+#include "schedule.h"
 #include "cursor.h"
 #include "log.h"
 #include "sbuf.h"
@@ -267,20 +268,6 @@ category_list(struct sbuf *b, const struct blockpage_info *info)
 	}
 }
 
-/* Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm). */
-static long
-civil_days(long y, unsigned m, unsigned d)
-{
-	long era;
-	unsigned yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long)doe - 719468;
-}
 
 /*
  * " until 7:00am", " until midnight", " until 7:00am tomorrow", " until
@@ -321,8 +308,8 @@ until_words(struct sbuf *b, time_t until, time_t now)
 		sbuf_printf(b, " until %d:%02d%s", h, t.tm_min,
 		    t.tm_hour < 12 ? "am" : "pm");
 	}
-	diff = civil_days(day.tm_year + 1900L, (unsigned)day.tm_mon + 1,
-	    (unsigned)day.tm_mday) - civil_days(today.tm_year + 1900L,
+	diff = schedule_civil_days(day.tm_year + 1900L, (unsigned)day.tm_mon + 1,
+	    (unsigned)day.tm_mday) - schedule_civil_days(today.tm_year + 1900L,
 	    (unsigned)today.tm_mon + 1, (unsigned)today.tm_mday);
 	if (diff == 1)
 		sbuf_str(b, " tomorrow");

@@ -27,6 +27,7 @@
 #include "jsonl.h"
 #include "overrides.h"
 #include "report.h"
+#include "schedule.h"
 #include "risk.h"
 
 #define NAMES_SHOWN	5	/* most blocked names per device */
@@ -258,37 +259,7 @@ struct report {
 	char		 line[JSONL_LINE_MAX];	/* report_add_file() */
 };
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static long
-civil_days(long y, unsigned m, unsigned d)
-{
-	long era;
-	unsigned yoe, doy, doe;
 
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = (unsigned)(y - era * 400);
-	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (long)doe - 719468;
-}
-
-static void
-civil_from_days(long z, long *y, unsigned *m, unsigned *d)
-{
-	long era;
-	unsigned doe, yoe, doy, mp;
-
-	z += 719468;
-	era = (z >= 0 ? z : z - 146096) / 146097;
-	doe = (unsigned)(z - era * 146097);
-	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	mp = (5 * doy + 2) / 153;
-	*d = doy - (153 * mp + 2) / 5 + 1;
-	*m = mp < 10 ? mp + 3 : mp - 9;
-	*y = (long)yoe + era * 400 + (*m <= 2);
-}
 
 /* The local calendar day of t. */
 static long
@@ -298,7 +269,7 @@ local_day(time_t t)
 
 	if (localtime_r(&t, &tm) == NULL)
 		return 0;
-	return civil_days(tm.tm_year + 1900L, (unsigned)tm.tm_mon + 1,
+	return schedule_civil_days(tm.tm_year + 1900L, (unsigned)tm.tm_mon + 1,
 	    (unsigned)tm.tm_mday);
 }
 
@@ -343,7 +314,7 @@ parse_ts(const char *s, size_t len, time_t *out)
 	if (v[1] == 2 && v[2] == 29 &&
 	    !(v[0] % 4 == 0 && (v[0] % 100 != 0 || v[0] % 400 == 0)))
 		return false;
-	*out = (time_t)civil_days(v[0], v[1], v[2]) * 86400 +
+	*out = (time_t)schedule_civil_days(v[0], v[1], v[2]) * 86400 +
 	    (time_t)v[3] * 3600 + (time_t)v[4] * 60 + (time_t)v[5];
 	return true;
 }
@@ -1108,7 +1079,7 @@ day_label(long z, char *buf, size_t len)
 	long y;
 	unsigned m, d;
 
-	civil_from_days(z, &y, &m, &d);
+	schedule_civil_from_days(z, &y, &m, &d);
 	snprintf(buf, len, "%s %02u %s", wday[((z % 7) + 7) % 7], d,
 	    mon[m - 1]);
 	return buf;
@@ -1120,7 +1091,7 @@ day_iso(long z, char *buf, size_t len)
 	long y;
 	unsigned m, d;
 
-	civil_from_days(z, &y, &m, &d);
+	schedule_civil_from_days(z, &y, &m, &d);
 	snprintf(buf, len, "%04ld-%02u-%02u", y, m, d);
 	return buf;
 }

@@ -132,4 +132,12 @@ bool	schedule_active(const struct schedule *s, time_t now);
  */
 time_t	schedule_next_change(const struct schedule *s, time_t now);
 
+/*
+ * Calendar arithmetic, proleptic Gregorian, no time zone: the days since
+ * 1970-01-01 of a date (month 1..12, day 1..31), and back.  For the pages
+ * and reports that say "tomorrow" or group events by local day.
+ */
+long	schedule_civil_days(long y, unsigned m, unsigned d);
+void	schedule_civil_from_days(long z, long *y, unsigned *m, unsigned *d);
+
 #endif

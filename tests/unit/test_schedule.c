@@ -516,3 +516,20 @@ Test(schedule, active_tm_direct)
 	tm.tm_hour = 24;
 	cr_assert_not(schedule_active_tm(&s, &tm));	/* out of range */
 }
+
+/* The calendar arithmetic the block page and the report use. */
+Test(schedule, civil_days_and_back)
+{
+	long y, z;
+	unsigned m, d;
+
+	cr_assert_eq(schedule_civil_days(1970, 1, 1), 0);
+	cr_assert_eq(schedule_civil_days(2000, 3, 1), 11017);
+	cr_assert_eq(schedule_civil_days(2026, 11, 29), 20786);
+	cr_assert_eq(schedule_civil_days(1969, 12, 31), -1);
+	for (z = -800000; z <= 800000; z += 997) {
+		schedule_civil_from_days(z, &y, &m, &d);
+		cr_assert(m >= 1 && m <= 12 && d >= 1 && d <= 31);
+		cr_assert_eq(schedule_civil_days(y, m, d), z, "%ld", z);
+	}
+}
