@@ -13,9 +13,8 @@
 
 #include "atomicfile.h"
 
-/* Syncs the folder that holds path, so that a rename in it is durable. */
-static void
-sync_parent(const char *path)
+void
+atomicfile_sync_dir(const char *path)
 {
 	char dir[PATH_MAX], *slash;
 	int dfd;
@@ -51,13 +50,14 @@ commit(int fd, const char *tmp, const char *path, mode_t mode)
 	if (rc == 0 && rename(tmp, path) == -1)
 		rc = -errno;
 	if (rc == 0)
-		sync_parent(path);
+		atomicfile_sync_dir(path);
 	return rc;
 }
 
-static int
-write_all(int fd, const uint8_t *p, size_t left)
+int
+atomicfile_write_all(int fd, const void *buf, size_t left)
 {
+	const uint8_t *p = buf;
 	ssize_t n;
 
 	while (left > 0) {
@@ -66,6 +66,8 @@ write_all(int fd, const uint8_t *p, size_t left)
 				continue;
 			return -errno;
 		}
+		if (n == 0)
+			return -EIO;
 		p += n;
 		left -= (size_t)n;
 	}
@@ -83,7 +85,7 @@ atomicfile_write(const char *path, const void *buf, size_t len, mode_t mode)
 		return -ENAMETOOLONG;
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
 		return -errno;
-	if ((rc = write_all(fd, buf, len)) != 0)
+	if ((rc = atomicfile_write_all(fd, buf, len)) != 0)
 		close(fd);
 	else
 		rc = commit(fd, tmp, path, mode);

@@ -40,4 +40,12 @@ int	atomicfile_write(const char *path, const void *buf, size_t len,
 int	atomicfile_replace(const char *tmp, const char *path,
 	    mode_t mode) SG_WUR;
 
+/* write() until all len bytes are out (EINTR retried).  0 or -errno
+ * (-EIO for a write of nothing). */
+int	atomicfile_write_all(int fd, const void *buf, size_t len) SG_WUR;
+
+/* Syncs the folder that holds path, so that a rename or a new file in it
+ * is durable; errors are ignored (not every file system syncs folders). */
+void	atomicfile_sync_dir(const char *path);
+
 #endif

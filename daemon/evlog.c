@@ -27,6 +27,7 @@
 
 #include "cursor.h"
 #include "dns.h"
+#include "atomicfile.h"
 #include "evlog.h"
 #include "log.h"
 #include "sbuf.h"
@@ -697,42 +698,6 @@ open_file(const char *path)
 }
 
 static void
-sync_dir(const char *path)
-{
-	char dir[PATH_MAX], *slash;
-	int dfd;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	if ((slash = strrchr(dir, '/')) == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (slash == dir)
-		dir[1] = '\0';
-	else
-		*slash = '\0';
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) != -1) {
-		(void)fsync(dfd);
-		close(dfd);
-	}
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w == -1 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w == 0 ? -EIO : -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static void
 file_sync(struct evlog *log)
 {
 	if (log->fd != -1 && log->dirty && fdatasync(log->fd) == -1 &&
@@ -787,7 +752,7 @@ flush(struct evlog *log)
 
 	if (b->len == 0)
 		return 0;
-	if ((err = write_all(log->fd, b->buf, b->len)) < 0) {
+	if ((err = atomicfile_write_all(log->fd, b->buf, b->len)) < 0) {
 		if (ftruncate(log->fd, (off_t)log->size) == -1) {
 			/* Leaves a partial line: recovery's business. */
 		}
@@ -1260,7 +1225,7 @@ rotate(struct evlog *log)
 			log_warn("events: %s stays %s", log->path, to);
 		goto fail;
 	}
-	sync_dir(log->path);
+	atomicfile_sync_dir(log->path);
 	close(log->fd);
 	log->fd = fd;
 	log->size = 0;
@@ -1504,7 +1469,7 @@ tell_recovered(struct evlog *log, size_t partial)
 	    "newline), by a crash: a \"recovered\" event records it, and "
 	    "the chain carries on from seq %" PRIu64, log->path, partial,
 	    log->seq);
-	if (write_all(log->fd, "\n", 1) == 0)
+	if (atomicfile_write_all(log->fd, "\n", 1) == 0)
 		log->size++;
 	len = own_body(log, body, sizeof(body), "log", "recovered",
 	    ",\"length\":%zu", partial);
@@ -1532,7 +1497,7 @@ move_aside(struct evlog *log)
 	close(log->fd);
 	log->fd = fd;
 	log->size = 0;
-	sync_dir(log->path);
+	atomicfile_sync_dir(log->path);
 	log_warnx("events %s: its end holds no event chain (a file of an "
 	    "older safegate?): moved to %s, kept as it is", log->path, to);
 	return 0;
@@ -1645,7 +1610,7 @@ handle_request(struct evlog *log, struct request *q)
 			    "verify-log will show where they join", log->path,
 			    log->seq + 1);
 			if (pread(log->fd, &c, 1, (off_t)log->size - 1) == 1 &&
-			    c != '\n' && write_all(log->fd, "\n", 1) == 0)
+			    c != '\n' && atomicfile_write_all(log->fd, "\n", 1) == 0)
 				log->size++;
 		}
 		log->next_midnight = next_midnight(policy_now(log).tv_sec);
