@@ -745,6 +745,43 @@ conn_write(struct blockpage *bp, struct bp_conn *c)
 	c->deadline = now_ms() + bp->o.linger_ms;
 }
 
+/* A host that is an address: the page's own, typed in or linked to. */
+static bool
+host_is_address(const char *host)
+{
+	struct sg_addr a;
+
+	return host[0] == '\0' || addr_parse(&a, host) == 0;
+}
+
+/* Whose decision the page shows: the Host's, or a link's (pagelink.h). */
+static void
+page_decide(struct blockpage *bp, const struct bp_conn *c,
+    const struct blockpage_request *req, struct blockpage_info *info)
+{
+	char name[PAGELINK_NAME_MAX + 1];
+
+	info->now = time(NULL);
+	if (!host_is_address(req->host)) {
+		bp->decide(bp->arg, &c->client, req->host, info);
+		return;
+	}
+	switch (pagelink_read(bp->o.link, &c->client, req->target,
+	    req->target_len, info->now + bp->o.clock_offset, name)) {
+	case PAGELINK_NONE:
+		bp->decide(bp->arg, &c->client, req->host, info);
+		break;
+	case PAGELINK_BLOCKED:
+		bp->decide(bp->arg, &c->client, name, info);
+		break;
+	case PAGELINK_NOTICE:
+		info->kind = BLOCKPAGE_CONFIDENTIAL;
+		break;
+	case PAGELINK_BAD:
+		break;	/* neutral */
+	}
+}
+
 /* Decides (for a page), renders and starts sending the answer. */
 static void
 conn_answer(struct blockpage *bp, struct bp_conn *c,
@@ -755,10 +792,8 @@ conn_answer(struct blockpage *bp, struct bp_conn *c,
 	int n, status;
 
 	memset(&info, 0, sizeof(info));
-	if (req->status == 200 && !is_favicon(req)) {
-		info.now = time(NULL);
-		bp->decide(bp->arg, &c->client, req->host, &info);
-	}
+	if (req->status == 200 && !is_favicon(req))
+		page_decide(bp, c, req, &info);
 	status = blockpage_status(req, &info);
 	n = blockpage_render(req, &info, time(NULL), bp->scratch,
 	    sizeof(bp->scratch));

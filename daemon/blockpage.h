@@ -30,6 +30,11 @@
  * Which page: the server asks the caller's blockpage_decide_fn, on its
  * own thread, with the client's address and the host it asked for, and
  * the callback fills a blockpage_info from that client's own decision.
+ * A visit sent here from a blocked plain-HTTP request (pagelink.h) asks
+ * for the page's own address, and its link names the host instead:
+ * "?blocked=NAME" is decided as a request for NAME would be, and a good
+ * "?notice=" is the confidential page; a link that is broken, stale or
+ * made for another client gets the neutral page.
  * So the page a device sees for a name is built from that device's policy
  * only, never from another's; a name not blocked for it (the router's
  * address typed in, a DNS answer cached from before a pause ended) gets
@@ -60,6 +65,7 @@
 #include "addr.h"
 #include "err.h"
 #include "http.h"
+#include "pagelink.h"
 
 #define BLOCKPAGE_MAX_ADDRS	8	/* listening addresses */
 #define BLOCKPAGE_MAX_CONNS	256	/* default opts.max_conns */
@@ -202,6 +208,11 @@ struct blockpage_opts {
 	unsigned	 client_conns;	/* BLOCKPAGE_CLIENT_CONNS */
 	unsigned	 deadline_ms;	/* BLOCKPAGE_DEADLINE_MS */
 	unsigned	 linger_ms;	/* BLOCKPAGE_LINGER_MS */
+	/* the links plain-HTTP visits are sent with (pagelink.h); NULL:
+	   none is read.  Must outlive the server. */
+	const struct pagelink *link;
+	time_t		 clock_offset;	/* seconds added to the clock the
+					   links are read on (safegated -T) */
 };
 
 /*

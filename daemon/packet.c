@@ -306,11 +306,23 @@ packet_build_tcp(uint8_t *out, size_t cap, const struct sg_addr *src,
     const struct sg_addr *dst, uint16_t sport, uint16_t dport, uint32_t seq,
     uint32_t ack, uint8_t flags)
 {
+	return packet_build_tcp_data(out, cap, src, dst, sport, dport, seq,
+	    ack, flags, NULL, 0);
+}
+
+int
+packet_build_tcp_data(uint8_t *out, size_t cap, const struct sg_addr *src,
+    const struct sg_addr *dst, uint16_t sport, uint16_t dport, uint32_t seq,
+    uint32_t ack, uint8_t flags, const void *payload, size_t len)
+{
 	uint32_t sum;
 	uint8_t *t;
 	int hlen;
 
-	hlen = build_ip(out, cap, src, dst, IPPROTO_TCP, TCP_HDR_LEN, &sum);
+	if (len > 65535 - TCP_HDR_LEN)
+		return SG_ELIMIT;
+	hlen = build_ip(out, cap, src, dst, IPPROTO_TCP, TCP_HDR_LEN + len,
+	    &sum);
 	if (hlen < 0)
 		return hlen;
 	t = out + hlen;
@@ -321,7 +333,13 @@ packet_build_tcp(uint8_t *out, size_t cap, const struct sg_addr *src,
 	put32(t + 8, ack);
 	t[12] = (TCP_HDR_LEN / 4) << 4;
 	t[13] = flags;
+	/* A reset offers no window; data offers a small one, so that the
+	 * peer's FIN is not a zero-window probe. */
+	if (len > 0 || !(flags & TCP_RST))
+		put16(t + 14, TCP_DATA_WINDOW);
+	if (len > 0)
+		memcpy(t + TCP_HDR_LEN, payload, len);
 	put16(t + 16, (uint16_t)~packet_csum_fold(packet_csum_add(sum, t,
-	    TCP_HDR_LEN)));
-	return hlen + TCP_HDR_LEN;
+	    TCP_HDR_LEN + len)));
+	return hlen + TCP_HDR_LEN + (int)len;
 }

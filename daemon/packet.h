@@ -76,6 +76,17 @@ int	packet_build_tcp(uint8_t *out, size_t cap, const struct sg_addr *src,
 	    const struct sg_addr *dst, uint16_t sport, uint16_t dport,
 	    uint32_t seq, uint32_t ack, uint8_t flags) SG_WUR;
 
+/*
+ * The same with len bytes of data after the header (an HTTP redirect to
+ * the block page).  A segment that is not a reset offers a window of
+ * TCP_DATA_WINDOW.
+ */
+#define TCP_DATA_WINDOW	8192
+int	packet_build_tcp_data(uint8_t *out, size_t cap,
+	    const struct sg_addr *src, const struct sg_addr *dst,
+	    uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
+	    uint8_t flags, const void *payload, size_t len) SG_WUR;
+
 /* The Internet checksum (RFC 1071) of len bytes, folded, not inverted. */
 uint32_t packet_csum_add(uint32_t sum, const void *buf, size_t len);
 uint16_t packet_csum_fold(uint32_t sum);

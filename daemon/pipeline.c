@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cursor.h"
+#include "pagelink.h"
 #include "pipeline.h"
 #include "safehosts.h"
 #include "snapshot.h"
@@ -38,6 +39,7 @@ static const char *const outcome_names[PL_OUTCOME_COUNT] = {
 	[PL_DROP_NODATA] = "drop_nodata",
 	[PL_DROP_OUTSIDE_DNS] = "drop_outside_dns",
 	[PL_DROP_DOT] = "drop_dot",
+	[PL_DROP_BLOCKED_PAGE] = "drop_blocked_page",
 	[PL_DROP_SEARCH_ADDRESS] = "drop_search_address",
 };
 
@@ -255,6 +257,25 @@ dns_udp(const struct snapshot *snap, const struct pipeline_meta *meta,
 	send_answer(r, answer, alen);
 }
 
+/* out[1]: a reset to the server, which never saw the segment; out[0]
+ * holds what the client gets. */
+static void
+reset_server(struct pipeline_result *r)
+{
+	const struct packet *p = &r->pkt;
+	int n;
+
+	n = packet_build_tcp(r->out[1].pkt, sizeof(r->out[1].pkt), &p->src,
+	    &p->dst, p->sport, p->dport, p->seq, 0, TCP_RST);
+	if (n < 0) {
+		r->err = n;
+		r->nout = 1;
+		return;
+	}
+	r->out[1].len = (size_t)n;
+	r->nout = 2;
+}
+
 /* A reset each way: the client stops waiting, the server lets go. */
 static void
 tcp_resets(struct pipeline_result *r)
@@ -273,15 +294,7 @@ tcp_resets(struct pipeline_result *r)
 		return;
 	}
 	r->out[0].len = (size_t)n;
-	n = packet_build_tcp(r->out[1].pkt, sizeof(r->out[1].pkt), &p->src,
-	    &p->dst, p->sport, p->dport, p->seq, 0, TCP_RST);
-	if (n < 0) {
-		r->err = n;
-		r->nout = 1;
-		return;
-	}
-	r->out[1].len = (size_t)n;
-	r->nout = 2;
+	reset_server(r);
 }
 
 /*
@@ -388,6 +401,38 @@ static const enum request_kind req_kinds[] = {
 };
 
 /*
+ * A blocked plain-HTTP request, on the segment that completed its name: in
+ * the server's name, one segment to the client with a whole 302 answer to
+ * the block page and FIN, acknowledging everything the client sent; the
+ * server is reset as for any block (pagelink.h).  False when no answer
+ * can be made (no page address, a name too long): reset instead.
+ */
+static bool
+to_page(const struct pipeline_meta *meta, struct pipeline_result *r)
+{
+	const struct packet *p = &r->pkt;
+	char answer[PAGELINK_ANSWER_MAX];
+	int alen, n;
+
+	alen = pagelink_answer(meta->page, &p->src, r->req.name,
+	    r->req.name_len, r->dec.confidential, meta->ts.tv_sec, answer,
+	    sizeof(answer));
+	if (alen < 0)
+		return false;
+	n = packet_build_tcp_data(r->out[0].pkt, sizeof(r->out[0].pkt),
+	    &p->dst, &p->src, p->dport, p->sport, p->ack,
+	    p->seq + (uint32_t)p->payload_len, TCP_PSH | TCP_ACK | TCP_FIN,
+	    answer, (size_t)alen);
+	if (n < 0)
+		return false;
+	r->out[0].len = (size_t)n;
+	reset_server(r);
+	set_outcome(r, PL_DROP_BLOCKED_PAGE);
+	r->action = "redirect";
+	return true;
+}
+
+/*
  * The first packets of a connection: its name, once whole, is judged as a
  * DNS name is.  A blocked TCP connection is reset (the segment that
  * completed the name is dropped, so the server never reads it whole); a
@@ -464,6 +509,9 @@ connection(const struct snapshot *snap, struct flow_table *flows,
 		refuse(r, PL_DROP_SEARCH_ADDRESS, PL_DROP_SEARCH_ADDRESS);
 		return;
 	}
+	if (f->kind == FLOW_KIND_HTTP && tcp && meta->page != NULL &&
+	    to_page(meta, r))
+		return;
 	refuse(r, PL_DROP_BLOCKED_RESET, PL_DROP_BLOCKED_QUIC);
 }
 

@@ -74,6 +74,7 @@
 #include "policy.h"
 
 struct snapshot;
+struct pagelink;
 struct overrides;
 struct safehosts;
 
@@ -111,6 +112,8 @@ enum pipeline_outcome {
 	PL_DROP_SEARCH_ADDRESS,	/* a search host's connection to an
 				   address not its safe host's: reset or
 				   dropped */
+	PL_DROP_BLOCKED_PAGE,	/* blocked plain HTTP: the client sent to
+				   the block page (302), the server reset */
 	PL_OUTCOME_COUNT
 };
 
@@ -129,6 +132,9 @@ struct pipeline_meta {
 	const struct safehosts *sh;	/* safe-search hosts' addresses, or
 					   NULL (then CNAME-only answers and
 					   no address check) */
+	const struct pagelink *page;	/* the block page, when it is served
+					   (pagelink.h): a blocked plain-HTTP
+					   request is sent there; NULL: reset */
 };
 
 struct pipeline_out {

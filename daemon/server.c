@@ -96,6 +96,8 @@ struct server {
 						   the writer's hooks; NULL
 						   without an events file */
 	struct blockpage	*bp;		/* blockpage.serve */
+	struct pagelink		 link;		/* plain-HTTP visits to it */
+	bool			 link_ok;
 };
 
 /* Wall-clock time as the policy sees it: the test clock's, with -T. */
@@ -313,6 +315,8 @@ on_packet(void *arg, const struct queue_packet *qp)
 	meta.forwarded = qp->hook == NF_HOOK_FORWARD;
 	meta.ov = w->srv->ov;
 	meta.sh = w->srv->sh;
+	meta.page = w->srv->bp != NULL && w->srv->link_ok ? &w->srv->link :
+	    NULL;
 
 	pipeline_run(w->snap, w->flows, &meta, qp->data, qp->len, r);
 	inc(&w->outcomes[r->outcome]);
@@ -1024,18 +1028,30 @@ decide_page(void *arg, const struct sg_addr *client, const char *host,
 static int
 blockpage_up(struct server *srv, const struct config *cfg)
 {
+	struct blockpage_opts opts;
 	struct sg_addr addrs[2];
 	size_t n = 0;
 	char err[256];
+	int e;
 
 	if (!cfg->blockpage_serve)
 		return 0;
+	memset(&opts, 0, sizeof(opts));
 	if (cfg->block.page_v4.family != AF_UNSPEC)
 		addrs[n++] = cfg->block.page_v4;
 	if (cfg->block.page_v6.family != AF_UNSPEC)
 		addrs[n++] = cfg->block.page_v6;
-	if ((srv->bp = blockpage_start(addrs, n, cfg->blockpage_port,
-	    decide_page, srv, err, sizeof(err))) == NULL) {
+	/* Without a key, blocked plain-HTTP visits are reset, as without
+	 * the page; visits by DNS address still get it. */
+	if ((e = pagelink_init(&srv->link, &cfg->block.page_v4,
+	    &cfg->block.page_v6, cfg->blockpage_port)) < 0)
+		log_warnx("block page: no key for links (%s): plain-HTTP "
+		    "visits are reset", strerror(-e));
+	srv->link_ok = e == 0;
+	opts.link = srv->link_ok ? &srv->link : NULL;
+	opts.clock_offset = srv->opts->clock_offset;
+	if ((srv->bp = blockpage_start_opts(addrs, n, cfg->blockpage_port,
+	    &opts, decide_page, srv, err, sizeof(err))) == NULL) {
 		log_warnx("block page: %s", err);
 		return -1;
 	}

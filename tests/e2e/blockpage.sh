@@ -20,7 +20,11 @@
 #      the neutral page too (each device sees its own decision only);
 #   3. an abuse-list (confidential, hashed) name: the IWF's wording, no
 #      site name anywhere in the page, the events or the log;
-#   4. a pause (safegatectl) says so; a client that stalls gets 408.
+#   4. plain HTTP to a web server in wan, the name resolved elsewhere:
+#      a 302 to the page (?blocked=NAME, or a signed ?notice= for the
+#      abuse list), the server reset; the link read back per device;
+#      the digest lists the visits and the abuse-list advice;
+#   5. a pause (safegatectl) says so; a client that stalls gets 408.
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v curl >/dev/null || { echo "not ok - curl missing: run 'make deps'"; exit 1; }
@@ -176,7 +180,75 @@ check_out "the record: an abuse-list indicator, critical, held, no name" \
 	cat "$T/events.jsonl"
 check_out "status: the indicator fired" '^indicators_fired [1-9]' ctl status
 
-# --- 4. a pause, a stalled client, the counters -------------------------------------
+# --- 4. plain HTTP to the site itself: sent to the page ------------------------------
+# The name resolved elsewhere (a cached answer, another resolver, a typed-in
+# address): curl reaches the web server in wan, safegated reads the Host,
+# answers the client in the server's name with a 302 to the page, and
+# resets the server, which never reads the request whole.
+in_wan python3 -m http.server 80 --bind 10.78.0.2 --directory "$T" \
+	>"$T/wan-http.log" 2>&1 &
+echo $! >"$T/wanhttp.bgpid"
+in_wan python3 -m http.server 80 --bind fd78::2 --directory "$T" \
+	>"$T/wan-http6.log" 2>&1 &
+echo $! >"$T/wanhttp6.bgpid"
+for i in $(seq 1 50); do
+	in_wan sh -c 'ss -Hltn "sport = :80"' | tr '\n' ' ' |
+		grep -q '10.78.0.2.*fd78::2\|fd78::2.*10.78.0.2' && break
+	sleep 0.1
+done
+WB="--resolve blocked.test:80:10.78.0.2"
+check_out "an allowed host reaches the web server" '^HTTP/1\.0 200' \
+	get --resolve allowed.test:80:10.78.0.2 http://allowed.test/leases
+check_out "a blocked host gets a 302 to the page, naming it" \
+	'^Location: http://10\.77\.0\.1/\?blocked=blocked\.test' get $WB http://blocked.test/a/page
+check_out "the 302 is no-store and closes" '^Cache-Control: no-store' \
+	get $WB http://blocked.test/
+check_out "followed, the page: 403, its category" 'on the list for adult content' \
+	page -L $WB http://blocked.test/
+check_not_out "the web server never answered the blocked request" 'GET /a/page' \
+	cat "$T/wan-http.log"
+check_out "the record: kind http, action redirect" \
+	'"kind":"http".*"name":"blocked\.test".*"action":"redirect"' cat "$T/events.jsonl"
+check_out "stats: drop_blocked_page counted" '^drop_blocked_page [1-9]' ctl stats
+check_out "IPv6: a 302 to the page's IPv6 address" \
+	'^Location: http://\[fd77::1\]/\?blocked=blocked\.test' \
+	get --resolve 'blocked.test:80:[fd78::2]' http://blocked.test/
+LINK=$(get $WB http://blocked.test/ | sed -n 's/^Location: \(.*\)\r$/\1/p')
+check_out "the link from another device: its own decision, neutral" '^HTTP/1\.1 200' \
+	get2 "$LINK"
+check_out "a made-up link for an allowed name: neutral" '^HTTP/1\.1 200' \
+	get 'http://10.77.0.1/?blocked=allowed.test'
+# An abuse-list name: a signed notice, no name; good for this client only.
+WS="--resolve $SECRET:80:10.78.0.2"
+check_out "the confidential host: a 302 to a notice" \
+	'^Location: http://10\.77\.0\.1/\?notice=[0-9]+\.[0-9a-f]{32}' get $WS "http://$SECRET/"
+check_not_out "the 302 does not name it" "$SECRET|hidden-entry" get $WS "http://$SECRET/"
+NOTICE=$(get $WS "http://$SECRET/" | sed -n 's/^Location: \(.*\)\r$/\1/p')
+check_out "followed: the IWF's wording" 'indecent images of children as identified by the Internet Watch Foundation' \
+	page "$NOTICE"
+check_out "the notice from another device: neutral" '^HTTP/1\.1 200' get2 "$NOTICE"
+BAD=${NOTICE%?}
+case $NOTICE in *0) BAD=${BAD}1 ;; *) BAD=${BAD}0 ;; esac
+check_out "a forged notice: neutral" '^HTTP/1\.1 200' get "$BAD"
+check_out "a stale notice: neutral" '^HTTP/1\.1 200' \
+	get "$(printf '%s' "$NOTICE" | sed 's/notice=[0-9]*/notice=1700000000/')"
+
+# The parents' digest, built from the record the visits above wrote.
+report() { "$TOP/$BUILD/safegatectl" report -c "$T/sg.conf" --since 1d "$@"; }
+report --format text >"$T/digest.txt" 2>&1
+check_out "the digest: amy-tablet's own section" '^amy-tablet .*profile child' cat "$T/digest.txt"
+check_out "the digest lists the blocked visits by category" '^  adult +[1-9]' cat "$T/digest.txt"
+check_out "the digest opens with the abuse-list alarm" \
+	'^URGENT: a site on the child-abuse list was blocked' cat "$T/digest.txt"
+check_out "the digest's advice: do not search, do not confront, report" \
+	'Do not search for the site' cat "$T/digest.txt"
+check_out "the digest: report to CEOP or the police" 'Report it to CEOP or to the police' \
+	cat "$T/digest.txt"
+check_not_out "the digest never names the confidential site" "$SECRET|hidden-entry" \
+	cat "$T/digest.txt"
+check_out "the JSON digest lists the http redirect" '"blocked"' report --format json
+
+# --- 5. a pause, a stalled client, the counters -------------------------------------
 check_out "pause amy-tablet" 'paused until' ctl pause amy-tablet --for 1h
 check_out "paused: the page says so" 'The internet is paused on this device until' \
 	page -H 'Host: allowed.test' http://10.77.0.1/

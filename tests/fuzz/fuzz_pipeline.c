@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "sgdb.h"
+#include "pagelink.h"
 #include "pipeline.h"
 #include "snapshot.h"
 
@@ -61,6 +62,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct flow_table *flows;
 	static struct pipeline_result r;
 	static time_t clock;
+	static struct pagelink link;
 	struct pipeline_meta meta = { 0 };
 	struct packet p;
 	size_t i;
@@ -69,19 +71,35 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		snap = make_snapshot();
 		/* Kept across inputs, small, with time passing: pieces of a
 		 * ClientHello meet later inputs, and slots expire. */
-		if ((flows = flow_table_new(16, 4)) == NULL)
+		if ((flows = flow_table_new(16, 4)) == NULL ||
+		    pagelink_init(&link, &snap->cfg->block.page_v4,
+		    &snap->cfg->block.page_v6, 80) < 0)
 			abort();
 	}
 	meta.mono = ++clock / 8;
+	meta.ts.tv_sec = 1800000000 + clock;
+	/* The block page served or not, by a bit the pipeline never reads
+	 * (IPv4's id, IPv6's flow label): blocked plain HTTP is answered
+	 * with a redirect instead of a reset. */
+	meta.page = size > 5 && ((data[0] >> 4 == 4 ? data[5] : data[3]) &
+	    1) ? &link : NULL;
 	pipeline_run(snap, flows, &meta, data, size, &r);
 	if (r.outcome >= PL_OUTCOME_COUNT)
 		__builtin_trap();
 	for (i = 0; i < r.nout; i++)
 		if (packet_parse(&p, r.out[i].pkt, r.out[i].len) != 0)
 			__builtin_trap();
+	/* A redirect: only for HTTP, only with the page, a 302 and FIN. */
+	if (r.outcome == PL_DROP_BLOCKED_PAGE && (r.req.kind != REQ_HTTP ||
+	    meta.page == NULL || r.nout < 1 ||
+	    packet_parse(&p, r.out[0].pkt, r.out[0].len) != 0 ||
+	    !(p.tcp_flags & TCP_FIN) || p.payload_len < 12 ||
+	    memcmp(p.payload, "HTTP/1.1 302", 12) != 0))
+		__builtin_trap();
 	/* A blocked name is always in the set. */
 	if ((r.outcome == PL_DROP_BLOCKED ||
 	    (r.outcome == PL_DROP_BLOCKED_RESET && r.req.kind != REQ_DNS) ||
+	    r.outcome == PL_DROP_BLOCKED_PAGE ||
 	    r.outcome == PL_DROP_BLOCKED_QUIC) &&
 	    !sgdb_lookup(snap->db, r.req.name, r.req.name_len, NULL))
 		__builtin_trap();

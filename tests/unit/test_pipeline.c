@@ -11,6 +11,7 @@
 #include "sgdb.h"
 #include "hello.h"
 #include "sets.h"
+#include "pagelink.h"
 #include "pipeline.h"
 #include "snapshot.h"
 
@@ -363,14 +364,10 @@ tcp_data(uint8_t *pkt, uint16_t dport, const void *data, size_t len)
 	struct sg_addr c = A("10.0.0.2"), s = A("192.0.2.1");
 	int hl;
 
-	hl = packet_build_tcp(pkt, PACKET_FORGE_MAX, &c, &s, 40001, dport,
-	    1000, 5000, TCP_ACK | TCP_PSH);
+	hl = packet_build_tcp_data(pkt, PACKET_FORGE_MAX, &c, &s, 40001,
+	    dport, 1000, 5000, TCP_ACK | TCP_PSH, data, len);
 	cr_assert_gt(hl, 0);
-	cr_assert_leq((size_t)hl + len, PACKET_FORGE_MAX);
-	memcpy(pkt + hl, data, len);
-	pkt[2] = (uint8_t)(((size_t)hl + len) >> 8);	/* IPv4 total length */
-	pkt[3] = (uint8_t)((size_t)hl + len);
-	return (size_t)hl + len;
+	return (size_t)hl;
 }
 
 static size_t
@@ -420,6 +417,68 @@ Test(pipeline, extra_tcp_ports_are_judged_like_443)
 	n = http_get(pkt, 8081, "blocked.test");
 	run(pkt, n);
 	cr_assert_eq(res.outcome, PL_ACCEPT_NOT_DNS);
+}
+
+Test(pipeline, blocked_http_is_sent_to_the_block_page)
+{
+	struct sg_addr page = A("10.0.0.1");
+	struct pipeline_meta meta = { 0 };
+	struct pagelink link;
+	struct packet to_client, to_server;
+	uint8_t pkt[PACKET_FORGE_MAX], hello[512];
+	size_t n, reqlen;
+	static const char loc[] = "HTTP/1.1 302 Found\r\n"
+	    "Location: http://10.0.0.1/?blocked=blocked.test\r\n";
+
+	cr_assert_eq(pagelink_init(&link, &page, NULL, 80), 0);
+	meta.page = &link;
+	meta.ts.tv_sec = 1800000000;
+	n = http_get(pkt, 80, "blocked.test");
+	reqlen = strlen("GET / HTTP/1.1\r\nHost: blocked.test\r\n\r\n");
+	pipeline_run(snap, NULL, &meta, pkt, n, &res);
+	cr_assert_eq(res.outcome, PL_DROP_BLOCKED_PAGE);
+	cr_assert_str_eq(res.action, "redirect");
+	cr_assert(res.drop && res.decided && res.settled);
+	cr_assert_eq(res.nout, 2);
+	/* To the client, in the server's name: the whole answer and FIN,
+	 * acknowledging the request. */
+	cr_assert_eq(packet_parse(&to_client, res.out[0].pkt, res.out[0].len),
+	    0);
+	cr_assert_str_eq(addr_ntop(&to_client.src, (char[ADDR_STRLEN]){ 0 },
+	    ADDR_STRLEN), "192.0.2.1");
+	cr_assert_eq(to_client.sport, 80);
+	cr_assert_eq(to_client.dport, 40001);
+	cr_assert_eq(to_client.seq, 5000);
+	cr_assert_eq(to_client.ack, 1000 + reqlen);
+	cr_assert_eq(to_client.tcp_flags, TCP_PSH | TCP_ACK | TCP_FIN);
+	cr_assert_gt(to_client.window, 0);
+	cr_assert_geq(to_client.payload_len, sizeof(loc) - 1);
+	cr_assert_eq(memcmp(to_client.payload, loc, sizeof(loc) - 1), 0);
+	cr_assert_eq(packet_csum_fold(packet_csum_add(0,
+	    res.out[0].pkt, 20)), 0xffff, "IPv4 header checksum");
+	/* To the server: a reset where the request would have been. */
+	cr_assert_eq(packet_parse(&to_server, res.out[1].pkt, res.out[1].len),
+	    0);
+	cr_assert_eq(to_server.dport, 80);
+	cr_assert_eq(to_server.seq, 1000);
+	cr_assert_eq(to_server.tcp_flags, TCP_RST);
+	cr_assert_eq(to_server.payload_len, 0);
+
+	/* Allowed: untouched.  TLS cannot be answered: reset. */
+	n = http_get(pkt, 80, "allowed.test");
+	pipeline_run(snap, NULL, &meta, pkt, n, &res);
+	cr_assert_eq(res.outcome, PL_ACCEPT_ALLOWED);
+	cr_assert_eq(res.nout, 0);
+	n = tcp_data(pkt, 443, hello,
+	    test_client_hello(hello, "blocked.test", 0));
+	pipeline_run(snap, NULL, &meta, pkt, n, &res);
+	cr_assert_eq(res.outcome, PL_DROP_BLOCKED_RESET);
+	/* No page served (replay, blockpage.serve off): reset. */
+	meta.page = NULL;
+	n = http_get(pkt, 80, "blocked.test");
+	pipeline_run(snap, NULL, &meta, pkt, n, &res);
+	cr_assert_eq(res.outcome, PL_DROP_BLOCKED_RESET);
+	cr_assert_str_eq(res.action, "reset");
 }
 
 Test(pipeline, quic_block_drops_udp_443_unread)
