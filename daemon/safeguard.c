@@ -34,11 +34,27 @@ struct safeguard {
 	uint64_t		 observed, fired;
 };
 
+/* The categories bypass-attempt watches by name, as risk.c does. */
+static const char *const bypass_names[] = { "doh", "bypass", "vpn-proxy" };
+
+/* The start config's id of a category name, or -1. */
+static int
+name_id(const struct safeguard *sg, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sg->nnames; i++)
+		if (strcmp(sg->names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
 struct safeguard *
 safeguard_new(const struct config *cfg, char *err, size_t errlen)
 {
 	struct safeguard *sg;
 	size_t i;
+	int id;
 
 	if ((sg = calloc(1, sizeof(*sg))) == NULL)
 		goto nomem;
@@ -50,6 +66,12 @@ safeguard_new(const struct config *cfg, char *err, size_t errlen)
 	    cfg->risk.bedtime : "bedtime")) == NULL)
 		goto nomem;
 	sg->watched = cfg->risk.anon_chat_mask | cfg->risk.messaging_mask;
+	/* bypass-attempt fires on an allowed DoH, canary or VPN name too
+	 * (risk.h): those must be observed when allowed, not only when a
+	 * profile's bypass settings block them. */
+	for (i = 0; i < sizeof(bypass_names) / sizeof(*bypass_names); i++)
+		if ((id = name_id(sg, bypass_names[i])) >= 0)
+			sg->watched |= (uint64_t)1 << id;
 	if ((sg->risk = risk_new(&cfg->risk, cfg->categories,
 	    cfg->ncategories, cfg->confidential_mask)) == NULL) {
 		snprintf(err, errlen, "risk indicators: %s",
@@ -93,18 +115,6 @@ safeguard_free(struct safeguard *sg)
 		free(sg->names[i]);
 	free(sg->bedtime);
 	free(sg);
-}
-
-/* The start config's id of a category name, or -1. */
-static int
-name_id(const struct safeguard *sg, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sg->nnames; i++)
-		if (strcmp(sg->names[i], name) == 0)
-			return (int)i;
-	return -1;
 }
 
 static void
@@ -201,6 +211,22 @@ alert_json(const struct safeguard *sg, const struct safeguard_obs *o,
 	return b.overflow ? 0 : b.len;
 }
 
+/*
+ * The alert's clock, for its rate limit and its children's timeout: the
+ * one alert_reap() is given in on_tick() too.  Not the request's time,
+ * which runs on the policy's clock (-T: an offset from the wall clock, so
+ * a child started "in the past" was killed at the next tick), nor the
+ * wall clock, which NTP may step past a running child's timeout.
+ */
+static time_t
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 static void
 on_observe(void *arg, struct evlog *ev, const void *data, size_t len)
 {
@@ -261,23 +287,27 @@ on_observe(void *arg, struct evlog *ev, const void *data, size_t len)
 		if ((jl = alert_json(sg, o, &fires[i], json,
 		    sizeof(json))) == 0)
 			continue;
-		if ((rc = alert_fire(sg->alert, json, jl, o->time)) < 0)
+		if ((rc = alert_fire(sg->alert, json, jl, mono_now())) < 0)
 			log_warnx("alert: %s", sg_strerror(rc));
 	}
 }
 
-/* Syslog severities (RFC 5424): critical 2, warning 4, notice 5, info 6. */
+/*
+ * Syslog severities (RFC 5424): critical 2, warning 4, notice 5, info 6.
+ * HAS: a literal's bytes without its NUL, which no line holds.
+ */
 static int
 line_severity(const char *line, size_t len)
 {
-	if (memmem(line, len, "\"severity\":\"critical\"", 21) != NULL ||
-	    memmem(line, len, "\"hold\":true", 11) != NULL)
+#define HAS(lit)	(memmem(line, len, lit, sizeof(lit) - 1) != NULL)
+	if (HAS("\"severity\":\"critical\"") || HAS("\"hold\":true"))
 		return 2;
-	if (memmem(line, len, "\"severity\":\"warning\"", 20) != NULL)
+	if (HAS("\"severity\":\"warning\""))
 		return 4;
-	if (memmem(line, len, "\"kind\":\"indicator\"", 19) != NULL)
+	if (HAS("\"kind\":\"indicator\""))
 		return 5;
 	return 6;
+#undef HAS
 }
 
 static void
@@ -308,7 +338,7 @@ on_tick(void *arg, struct evlog *ev)
 
 	(void)ev;
 	if (sg->alert != NULL)
-		alert_reap(sg->alert, time(NULL));
+		alert_reap(sg->alert, mono_now());
 }
 
 void

@@ -18,8 +18,9 @@
  *
  * Which requests are observed (safeguard_observation()): every block,
  * every DNS query to an outside resolver, and allowed requests in a
- * category the indicators watch (anon-chat, messaging).  A confidential
- * name is never copied into an observation.
+ * category the indicators watch (anon-chat, messaging, and the bypass
+ * categories doh, bypass and vpn-proxy).  A confidential name is never
+ * copied into an observation.
  */
 #ifndef SG_SAFEGUARD_H
 #define SG_SAFEGUARD_H
