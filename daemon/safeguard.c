@@ -2,6 +2,7 @@
  * safeguard.c - see safeguard.h.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,22 +23,77 @@
 #define FIRES_MAX	RISK_NINDICATORS
 
 struct safeguard {
+	/*
+	 * lock: taken by the writer thread's hooks, by the stats, and by a
+	 * reload's commit, never on the packet path (which reads the
+	 * snapshot's config only).  It guards everything below but the
+	 * counters.
+	 */
+	pthread_mutex_t		 lock;
 	struct risk		*risk;
 	struct alert		*alert;		/* NULL: no alert.command */
 	struct syslogfwd	*syslog;	/* NULL: no log.syslog.target */
 	char			*names[SGDB_MAX_CATEGORIES];	/* the
-					   start config's categories */
+					   categories of the config the
+					   engine was made with (its ids) */
 	size_t			 nnames;
-	uint64_t		 watched;	/* config ids: anon-chat,
-					   messaging */
-	char			*bedtime;
+	/* what alert and syslog were started from, to see a change */
+	char			*alert_command, *syslog_target, *syslog_ca;
+	unsigned		 alert_interval, syslog_facility;
+	struct safeguard_stats	 before;	/* senders a reload replaced */
 	uint64_t		 observed, fired;
 };
+
+/* What a reload brings, made before anything changes (safeguard.h). */
+struct safeguard_next {
+	struct config_risk	 rc;		/* masks; bedtime unused */
+	uint64_t		 confidential;
+	char			*names[SGDB_MAX_CATEGORIES];
+	size_t			 nnames;
+	bool			 new_alert, new_syslog;
+	struct alert		*alert;		/* when new_alert */
+	struct syslogfwd	*syslog;	/* when new_syslog */
+	char			*alert_command, *syslog_target, *syslog_ca;
+	unsigned		 alert_interval, syslog_facility;
+};
+
+static void	sender_stats(struct safeguard *, struct safeguard_stats *);
 
 /* The categories bypass-attempt watches by name, as risk.c does. */
 static const char *const bypass_names[] = { "doh", "bypass", "vpn-proxy" };
 
-/* The start config's id of a category name, or -1. */
+static bool
+is_bypass(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(bypass_names) / sizeof(*bypass_names); i++)
+		if (strcmp(name, bypass_names[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether an allowed request in the category (named as the compiled set
+ * names it; matched bits are the set's ids, the risk masks the config's)
+ * is worth an observation: cfg's anon-chat and messaging categories, and
+ * the bypass ones.
+ */
+static bool
+watches(const struct config *cfg, const char *name)
+{
+	size_t i;
+
+	if (is_bypass(name))
+		return true;
+	for (i = 0; i < cfg->ncategories; i++)
+		if (strcmp(cfg->categories[i], name) == 0)
+			return ((cfg->risk.anon_chat_mask |
+			    cfg->risk.messaging_mask) >> i) & 1;
+	return false;
+}
+
+/* The engine's id of a category name, or -1. */
 static int
 name_id(const struct safeguard *sg, const char *name)
 {
@@ -49,56 +105,206 @@ name_id(const struct safeguard *sg, const char *name)
 	return -1;
 }
 
-struct safeguard *
-safeguard_new(const struct config *cfg, char *err, size_t errlen)
+static bool
+same(const char *a, const char *b)
 {
-	struct safeguard *sg;
-	size_t i;
-	int id;
+	return strcmp(a != NULL ? a : "", b != NULL ? b : "") == 0;
+}
 
-	if ((sg = calloc(1, sizeof(*sg))) == NULL)
+static bool
+set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+static char *
+dup_or_empty(const char *s)
+{
+	return strdup(s != NULL ? s : "");
+}
+
+void
+safeguard_discard(struct safeguard_next *nx)
+{
+	size_t i;
+
+	if (nx == NULL)
+		return;
+	for (i = 0; i < nx->nnames; i++)
+		free(nx->names[i]);
+	if (nx->new_alert)
+		alert_free(nx->alert);
+	if (nx->new_syslog)
+		syslogfwd_stop(nx->syslog);
+	free(nx->alert_command);
+	free(nx->syslog_target);
+	free(nx->syslog_ca);
+	free(nx);
+}
+
+/*
+ * The settings of cfg, against what sg runs (NULL: nothing yet): the
+ * category names copied; an alert and a syslog sender started only when
+ * theirs changed.
+ */
+static struct safeguard_next *
+prepare(const struct safeguard *sg, const struct config *cfg, char *err,
+    size_t errlen)
+{
+	struct safeguard_next *nx;
+	size_t i;
+
+	if ((nx = calloc(1, sizeof(*nx))) == NULL)
 		goto nomem;
-	for (i = 0; i < cfg->ncategories; i++)
-		if ((sg->names[i] = strdup(cfg->categories[i])) == NULL)
+	nx->rc = cfg->risk;
+	nx->rc.bedtime = NULL;	/* read from the snapshot (observation) */
+	nx->confidential = cfg->confidential_mask;
+	for (i = 0; i < cfg->ncategories; i++) {
+		if ((nx->names[i] = strdup(cfg->categories[i])) == NULL)
 			goto nomem;
-	sg->nnames = cfg->ncategories;
-	if ((sg->bedtime = strdup(cfg->risk.bedtime != NULL ?
-	    cfg->risk.bedtime : "bedtime")) == NULL)
-		goto nomem;
-	sg->watched = cfg->risk.anon_chat_mask | cfg->risk.messaging_mask;
-	/* bypass-attempt fires on an allowed DoH, canary or VPN name too
-	 * (risk.h): those must be observed when allowed, not only when a
-	 * profile's bypass settings block them. */
-	for (i = 0; i < sizeof(bypass_names) / sizeof(*bypass_names); i++)
-		if ((id = name_id(sg, bypass_names[i])) >= 0)
-			sg->watched |= (uint64_t)1 << id;
-	if ((sg->risk = risk_new(&cfg->risk, cfg->categories,
-	    cfg->ncategories, cfg->confidential_mask)) == NULL) {
-		snprintf(err, errlen, "risk indicators: %s",
-		    strerror(errno));
-		safeguard_free(sg);
-		return NULL;
+		nx->nnames = i + 1;
 	}
-	if (cfg->alert_command != NULL && cfg->alert_command[0] != '\0' &&
-	    (sg->alert = alert_new(cfg->alert_command,
+	if ((nx->alert_command = dup_or_empty(cfg->alert_command)) == NULL ||
+	    (nx->syslog_target = dup_or_empty(cfg->syslog_target)) == NULL ||
+	    (nx->syslog_ca = dup_or_empty(cfg->syslog_ca)) == NULL)
+		goto nomem;
+	nx->alert_interval = cfg->alert_interval;
+	nx->syslog_facility = cfg->syslog_facility;
+	nx->new_alert = sg == NULL || !same(sg->alert_command,
+	    cfg->alert_command) || sg->alert_interval != cfg->alert_interval;
+	if (nx->new_alert && set(cfg->alert_command) &&
+	    (nx->alert = alert_new(cfg->alert_command,
 	    cfg->alert_interval)) == NULL) {
 		snprintf(err, errlen, "alert %s: %s", cfg->alert_command,
 		    strerror(errno));
-		safeguard_free(sg);
-		return NULL;
+		goto fail;
 	}
-	if (cfg->syslog_target != NULL && cfg->syslog_target[0] != '\0' &&
-	    (sg->syslog = syslogfwd_start(cfg->syslog_target,
+	nx->new_syslog = sg == NULL || !same(sg->syslog_target,
+	    cfg->syslog_target) || !same(sg->syslog_ca, cfg->syslog_ca) ||
+	    sg->syslog_facility != cfg->syslog_facility;
+	if (nx->new_syslog && set(cfg->syslog_target) &&
+	    (nx->syslog = syslogfwd_start(cfg->syslog_target,
 	    cfg->syslog_ca, cfg->syslog_facility, NULL, err, errlen)) ==
-	    NULL) {
-		safeguard_free(sg);
-		return NULL;
-	}
-	return sg;
+	    NULL)
+		goto fail;
+	return nx;
 nomem:
 	snprintf(err, errlen, "out of memory");
-	safeguard_free(sg);
+fail:
+	safeguard_discard(nx);
 	return NULL;
+}
+
+/* Takes nx's alert, syslog and their settings into sg; nx keeps sg's old
+ * ones, for safeguard_discard() to stop outside the lock. */
+static void
+swap_senders(struct safeguard *sg, struct safeguard_next *nx)
+{
+	struct alert *a;
+	struct syslogfwd *f;
+	char *t;
+
+#define SWAP(x, y, tmp)	do { tmp = x; x = y; y = tmp; } while (0)
+	sender_stats(sg, &sg->before);
+	sg->before.syslog = false;
+	if (nx->new_alert) {
+		SWAP(sg->alert, nx->alert, a);
+		SWAP(sg->alert_command, nx->alert_command, t);
+		sg->alert_interval = nx->alert_interval;
+	}
+	if (nx->new_syslog) {
+		SWAP(sg->syslog, nx->syslog, f);
+		SWAP(sg->syslog_target, nx->syslog_target, t);
+		SWAP(sg->syslog_ca, nx->syslog_ca, t);
+		sg->syslog_facility = nx->syslog_facility;
+	}
+#undef SWAP
+}
+
+static void
+swap_names(struct safeguard *sg, struct safeguard_next *nx)
+{
+	char *t;
+	size_t i, n = sg->nnames > nx->nnames ? sg->nnames : nx->nnames;
+
+	for (i = 0; i < n; i++) {
+		t = sg->names[i];
+		sg->names[i] = nx->names[i];
+		nx->names[i] = t;
+	}
+	i = sg->nnames;
+	sg->nnames = nx->nnames;
+	nx->nnames = i;
+}
+
+/* Recursive: on_observe() holds it while evlog_emit() runs on_line(). */
+static int
+init_lock(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t a;
+	int rc;
+
+	if ((rc = pthread_mutexattr_init(&a)) != 0)
+		return rc;
+	rc = pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+	if (rc == 0)
+		rc = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return rc;
+}
+
+struct safeguard *
+safeguard_new(const struct config *cfg, char *err, size_t errlen)
+{
+	struct safeguard_next *nx;
+	struct safeguard *sg;
+
+	if ((nx = prepare(NULL, cfg, err, errlen)) == NULL)
+		return NULL;
+	if ((sg = calloc(1, sizeof(*sg))) == NULL ||
+	    init_lock(&sg->lock) != 0) {
+		free(sg);
+		snprintf(err, errlen, "out of memory");
+		safeguard_discard(nx);
+		return NULL;
+	}
+	if ((sg->risk = risk_new(&nx->rc, nx->names, nx->nnames,
+	    nx->confidential)) == NULL) {
+		snprintf(err, errlen, "risk indicators: %s",
+		    strerror(errno));
+		safeguard_discard(nx);
+		safeguard_free(sg);
+		return NULL;
+	}
+	swap_names(sg, nx);
+	swap_senders(sg, nx);
+	safeguard_discard(nx);
+	return sg;
+}
+
+struct safeguard_next *
+safeguard_prepare(const struct safeguard *sg, const struct config *cfg,
+    char *err, size_t errlen)
+{
+	return prepare(sg, cfg, err, errlen);
+}
+
+void
+safeguard_commit(struct safeguard *sg, struct safeguard_next *nx)
+{
+	int rc;
+
+	pthread_mutex_lock(&sg->lock);
+	rc = risk_reconfigure(sg->risk, &nx->rc, nx->names, nx->nnames,
+	    nx->confidential);
+	if (rc == 0)
+		swap_names(sg, nx);
+	swap_senders(sg, nx);
+	pthread_mutex_unlock(&sg->lock);
+	if (rc < 0)
+		log_warnx("reload: risk indicators keep their settings: %s",
+		    sg_strerror(rc));
+	safeguard_discard(nx);	/* the old alert and syslog stop here */
 }
 
 void
@@ -111,9 +317,12 @@ safeguard_free(struct safeguard *sg)
 	syslogfwd_stop(sg->syslog);
 	alert_free(sg->alert);
 	risk_free(sg->risk);
-	for (i = 0; i < SGDB_MAX_CATEGORIES; i++)
+	for (i = 0; i < sg->nnames; i++)
 		free(sg->names[i]);
-	free(sg->bedtime);
+	free(sg->alert_command);
+	free(sg->syslog_target);
+	free(sg->syslog_ca);
+	pthread_mutex_destroy(&sg->lock);
 	free(sg);
 }
 
@@ -133,15 +342,14 @@ safeguard_observation(const struct safeguard *sg,
 	uint64_t watched = 0;
 	char mac[MAC_STRLEN], ip[ADDR_STRLEN];
 	unsigned c;
-	int id;
 	bool outside = r->forwarded && req->kind == REQ_DNS;
 
+	(void)sg;	/* everything here is the snapshot's */
 	if (!r->decided)
 		return false;
-	for (c = 0; c < snap->ncategories; c++)
+	for (c = 0; r->dec.matched >> c != 0 && c < snap->ncategories; c++)
 		if ((r->dec.matched & (uint64_t)1 << c) &&
-		    (id = name_id(sg, snap->category_names[c])) >= 0 &&
-		    (sg->watched & (uint64_t)1 << id))
+		    watches(cfg, snap->category_names[c]))
 			watched |= (uint64_t)1 << c;
 	if (r->dec.action != ACTION_BLOCK && watched == 0 && !outside)
 		return false;
@@ -163,8 +371,8 @@ safeguard_observation(const struct safeguard *sg,
 	copy(o->profile, sizeof(o->profile),
 	    cfg->profiles[req->profile].name);
 	o->age = cfg->profiles[req->profile].age;
-	o->bedtime = policy_schedule_active(snap, req->profile, sg->bedtime,
-	    req->time);
+	o->bedtime = policy_schedule_active(snap, req->profile,
+	    set(cfg->risk.bedtime) ? cfg->risk.bedtime : "bedtime", req->time);
 	o->kind = outside ? RISK_OUTSIDE_DNS : (int)req->kind;
 	o->action = r->dec.action;
 	o->reason = r->dec.reason;
@@ -243,6 +451,7 @@ on_observe(void *arg, struct evlog *ev, const void *data, size_t len)
 	if (len != sizeof(*o))
 		return;
 	__atomic_add_fetch(&sg->observed, 1, __ATOMIC_RELAXED);
+	pthread_mutex_lock(&sg->lock);
 	memset(&ro, 0, sizeof(ro));
 	ro.time = o->time;
 	ro.device = o->key;
@@ -290,6 +499,7 @@ on_observe(void *arg, struct evlog *ev, const void *data, size_t len)
 		if ((rc = alert_fire(sg->alert, json, jl, mono_now())) < 0)
 			log_warnx("alert: %s", sg_strerror(rc));
 	}
+	pthread_mutex_unlock(&sg->lock);
 }
 
 /*
@@ -318,8 +528,6 @@ on_line(void *arg, const char *line, size_t len, uint64_t seq,
 	struct syslogfwd_meta m;
 	char k[33], h[65];
 
-	if (sg->syslog == NULL)
-		return;
 	snprintf(k, sizeof(k), "%.*s", (int)(kind_len < 32 ? kind_len : 32),
 	    kind);
 	snprintf(h, sizeof(h), "%.64s", hash);
@@ -327,8 +535,11 @@ on_line(void *arg, const char *line, size_t len, uint64_t seq,
 	m.kind = k[0] != '\0' ? k : NULL;
 	m.hash = h;
 	m.seq = seq;
-	(void)syslogfwd_send_meta(sg->syslog, line, len,
-	    line_severity(line, len), &m);
+	pthread_mutex_lock(&sg->lock);
+	if (sg->syslog != NULL)
+		(void)syslogfwd_send_meta(sg->syslog, line, len,
+		    line_severity(line, len), &m);
+	pthread_mutex_unlock(&sg->lock);
 }
 
 static void
@@ -337,8 +548,10 @@ on_tick(void *arg, struct evlog *ev)
 	struct safeguard *sg = arg;
 
 	(void)ev;
+	pthread_mutex_lock(&sg->lock);
 	if (sg->alert != NULL)
 		alert_reap(sg->alert, mono_now());
+	pthread_mutex_unlock(&sg->lock);
 }
 
 void
@@ -351,25 +564,36 @@ safeguard_hooks(struct safeguard *sg, struct evlog_hooks *h)
 	h->arg = sg;
 }
 
-void
-safeguard_get_stats(const struct safeguard *sg, struct safeguard_stats *st)
+/* The senders' counters, with those of the senders a reload replaced. */
+static void
+sender_stats(struct safeguard *sg, struct safeguard_stats *st)
 {
 	struct alert_stats as;
 	struct syslogfwd_stats ss;
 
-	memset(st, 0, sizeof(*st));
-	st->observed = __atomic_load_n(&sg->observed, __ATOMIC_RELAXED);
-	st->fired = __atomic_load_n(&sg->fired, __ATOMIC_RELAXED);
+	*st = sg->before;
 	if (sg->alert != NULL) {
 		alert_get_stats(sg->alert, &as);
-		st->alerts = as.run;
-		st->alerts_held = as.suppressed;
-		st->alerts_failed = as.failed;
+		st->alerts += as.run;
+		st->alerts_held += as.suppressed;
+		st->alerts_failed += as.failed;
 	}
 	if (sg->syslog != NULL) {
 		syslogfwd_stats(sg->syslog, &ss);
 		st->syslog = true;
-		st->syslog_sent = ss.sent;
-		st->syslog_dropped = ss.dropped;
+		st->syslog_sent += ss.sent;
+		st->syslog_dropped += ss.dropped;
 	}
+}
+
+void
+safeguard_get_stats(const struct safeguard *csg, struct safeguard_stats *st)
+{
+	struct safeguard *sg = (struct safeguard *)csg;	/* the lock */
+
+	pthread_mutex_lock(&sg->lock);
+	sender_stats(sg, st);
+	pthread_mutex_unlock(&sg->lock);
+	st->observed = __atomic_load_n(&sg->observed, __ATOMIC_RELAXED);
+	st->fired = __atomic_load_n(&sg->fired, __ATOMIC_RELAXED);
 }

@@ -68,6 +68,29 @@ struct safeguard *safeguard_new(const struct config *, char *err,
 	    size_t errlen);
 /* After the event log has stopped. */
 void	safeguard_free(struct safeguard *);
+
+/*
+ * A reload, in two steps so that nothing changes unless the whole reload
+ * does.  safeguard_prepare() makes what the new config needs: the risk
+ * settings and category names, and, only where theirs changed, a new
+ * alert runner and a new syslog sender (started; NULL with the reason in
+ * err if one cannot be).  safeguard_commit() then puts them in force
+ * under the hooks' lock: the risk engine keeps every device's learning
+ * and windows, by category name (risk_reconfigure(); should that fail
+ * for memory, the engine keeps its settings and a warning says so);
+ * alerts and syslog lines from then on go to the new ones; the old ones
+ * are stopped after (a syslog sender flushes first, for up to its
+ * stop_ms), and their counters are carried into the stats.
+ * safeguard_discard() drops a prepared reload that is not committed.
+ * Categories are read from the snapshot on the packet path, so the
+ * request side (safeguard_observation()) follows each snapshot as it is
+ * published.
+ */
+struct safeguard_next;
+struct safeguard_next *safeguard_prepare(const struct safeguard *,
+	    const struct config *, char *err, size_t errlen);
+void	safeguard_commit(struct safeguard *, struct safeguard_next *);
+void	safeguard_discard(struct safeguard_next *);
 /* The writer thread's hooks; set them before evlog_start(). */
 void	safeguard_hooks(struct safeguard *, struct evlog_hooks *);
 

@@ -501,6 +501,7 @@ static int
 reload(struct server *srv, char *why, size_t len)
 {
 	const struct config *old;
+	struct safeguard_next *next = NULL;
 	struct snapshot *snap;
 	struct config *cfg;
 	char err[CONFIG_ERR_LEN];
@@ -512,7 +513,13 @@ reload(struct server *srv, char *why, size_t len)
 	    srv->opts->lists_db, err, sizeof(err))) == NULL)
 		goto fail;
 	old = snapshot_current(srv->slot)->cfg;
+	if (srv->sg != NULL && (next = safeguard_prepare(srv->sg, cfg, err,
+	    sizeof(err))) == NULL) {
+		snapshot_free(snap);
+		goto fail;
+	}
 	if (events_follow(srv, old, cfg, err, sizeof(err)) < 0) {
+		safeguard_discard(next);
 		snapshot_free(snap);
 		goto fail;
 	}
@@ -536,13 +543,23 @@ reload(struct server *srv, char *why, size_t len)
 
 		if (events_follow(srv, cfg, old, back, sizeof(back)) < 0)
 			log_warnx("events: %s", back);
+		safeguard_discard(next);
 		snapshot_free(snap);
 		goto fail;
 	}
+	if (old->blockpage_serve != cfg->blockpage_serve ||
+	    old->blockpage_port != cfg->blockpage_port ||
+	    (cfg->blockpage_serve &&
+	    (!addr_equal(&old->block.page_v4, &cfg->block.page_v4) ||
+	    !addr_equal(&old->block.page_v6, &cfg->block.page_v6))))
+		log_warnx("reload: the block page's server (blockpage, and "
+		    "the addresses it listens on) changes at the next start");
 	if (!srv->opts->debug)
 		log_set_level(cfg->log_level);
 	safehosts_update(srv, cfg);
 	snapshot_publish(srv->slot, snap);
+	if (next != NULL)
+		safeguard_commit(srv->sg, next);
 	srv->reloads++;
 	log_info("reloaded %s: generation %" PRIu64 ", %zu entries",
 	    snapshot_current(srv->slot)->cfg->source,

@@ -521,13 +521,54 @@ check_out "status: syslog_sent counts the lines (within 5 s)" '^ok$' \
 	sh -c "for i in \$(seq 1 50); do
 		s=\$(ip netns exec $RTR '$TOP/$BUILD/safegatectl' -s '$T/control.sock' status | awk '\$1 == \"syslog_sent\" { print \$2 }');
 		[ \"\$s\" = \$(wc -l <'$EV2') ] && { echo ok; exit; }; sleep 0.1; done; echo \"sent \$s\""
+
+# === a reload: a new alert command and syslog target, the learning kept =====================
+# Every line so far went over TCP; from the reload on they go to a second
+# UDP receiver, and alerts to a second command.
+K=$(wc -l <"$EV2")
+head -n "$K" "$EV2" >"$T/ev2-before"
+ip netns exec "$RTR" python3 "$T/udp.py" 5516 "$T/syslog-udp2.cap" &
+echo $! >"$T/udp2.bgpid"
+wait_dns sh -c "ip netns exec $RTR ss -Hlun 'sport = :5516' | grep -q 5516" ||
+	not_ok "the second UDP receiver listens"
+mkdir -p "$T/alerts2"
+sed "s|$T/alerts/|$T/alerts2/|" "$T/alert.sh" >"$T/alert2.sh"
+chmod 0755 "$T/alert2.sh"
+conf "$T/sg2.conf" udp://127.0.0.1:5516 "$T/alert2.sh" "$EV2"
+check_out "reload with an alert command and a new syslog target" '^generation ' ctl reload
+q 10.77.0.5 chat.anonchat.test A >/dev/null 2>&1
+q 10.77.0.6 doh.test A >/dev/null 2>&1
+secret_hit "abuser: the confidential name, after the reload"
+check "the new alert command ran (within 10 s)" wait_files "$T/alerts2" 1
+EV=$EV2 sync_ev
+EV1=$EV EV=$EV2
+check "anon-chat's window outlived the reload: chatter is not told again" \
+	fires chatter anon-chat 1
+check "the reconfigured engine still fires: dohdev's bypass-attempt" \
+	fires dohdev bypass-attempt 1
+check "abuse-list (window 0) fired before and after the reload" fires abuser abuse-list 2
+EV=$EV1
+check_out "status: alerts_run 1 (the new command), syslog_dropped 0" '^1 0$' \
+	sh -c "ip netns exec $RTR '$TOP/$BUILD/safegatectl' -s '$T/control.sock' status |
+	awk '\$1 == \"alerts_run\" { r = \$2 } \$1 == \"syslog_dropped\" { d = \$2 } END { print r, d }'"
+check_out "no alert went to the first command's folder (still run 1's two)" '^2$' \
+	sh -c "ls '$T/alerts' | wc -l"
+
 PID2=$SG_PID
 safegated_stop
 check "the second daemon stopped cleanly" test "$SG_STATUS" = 0
-wait_dns sh -c "[ \$(grep -o '<1[0-9][0-9]>1 ' '$T/syslog-tcp.cap' | wc -l) -ge \$(wc -l <'$EV2') ]"
-sl tcp "$T/syslog-tcp.cap" "$EV2" "$PID2" "$(hostname)" >"$T/sl-tcp.out" 2>&1
+tail -n +$((K + 1)) "$EV2" >"$T/ev2-after"
+wait_dns sh -c "[ \$(grep -o '<1[0-9][0-9]>1 ' '$T/syslog-tcp.cap' | wc -l) -ge $K ]"
+wait_dns sh -c "[ \$(wc -l <'$T/syslog-udp2.cap') -ge \$(wc -l <'$T/ev2-after') ]"
+sl tcp "$T/syslog-tcp.cap" "$T/ev2-before" "$PID2" "$(hostname)" >"$T/sl-tcp.out" 2>&1
+sl udp "$T/syslog-udp2.cap" "$T/ev2-after" "$PID2" "$(hostname)" >"$T/sl-udp2.out" 2>&1
+check_out "after the reload: every line went to the new target, in order" \
+	"^messages $(wc -l <"$T/ev2-after") missing 0 in_order yes \$" \
+	sh -c "grep -E '^(messages|missing|in_order) ' '$T/sl-udp2.out' | tr '\n' ' '"
+check_out "after the reload: RFC 5424 headers as before" '^bad_headers 0 bad_pri 0 $' \
+	sh -c "grep -E '^bad_(headers|pri) ' '$T/sl-udp2.out' | tr '\n' ' '"
 check_out "tcp: octet-counted frames, each whole" '^bad_frames 0$' slc tcp
-check_out "tcp: one message per event line" "^messages $(wc -l <"$EV2")\$" slc tcp
+check_out "tcp: one message per event line before the reload, none after" "^messages $K\$" slc tcp
 check_out "tcp: RFC 5424 headers, PRI, HOST, PROCID, MSGID, SD" \
 	'^bad_headers 0 bad_pri 0 bad_host 0 bad_pid 0 bad_msgid 0 bad_sd 0 $' \
 	sh -c "grep -E '^bad_(headers|pri|host|pid|msgid|sd) ' '$T/sl-tcp.out' | tr '\n' ' '"
