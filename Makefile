@@ -218,6 +218,7 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONF)/safegate/safegate.conf ] || install -m 0640 \
 	    $(DESTDIR)$(DATADIR)/safegate.conf.example \
 	    $(DESTDIR)$(SYSCONF)/safegate/safegate.conf
+	install -m 0644 docs/indicators.md $(DESTDIR)$(DATADIR)/
 	install -m 0644 docs/safegate.conf.5 $(DESTDIR)$(MANDIR)/man5/
 	install -m 0644 docs/safegated.8 docs/safegatectl.8 \
 	    docs/safegate-lists.8 $(DESTDIR)$(MANDIR)/man8/

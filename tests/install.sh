@@ -20,6 +20,7 @@ for f in sbin/safegated sbin/safegatectl sbin/safegate-lists \
     share/safegate/blocklists/seed/doh.domains \
     share/safegate/blocklists/feeds.conf \
     share/safegate/blocklists/LICENSES.md \
+    share/safegate/indicators.md \
     share/man/man8/safegated.8 share/man/man5/safegate.conf.5; do
 	check "installed /opt/sg/$f" "test -s '$D/opt/sg/$f'"
 done
