@@ -151,6 +151,7 @@ bench: $(PROGS) $(TOOLS)
 	bench/run.sh $(BUILD) "$(SHARED)"
 	$(MAKE) BUILD=$(BUILD) bench-lists
 	$(MAKE) BUILD=$(BUILD) bench-conn
+	$(MAKE) BUILD=$(BUILD) bench-evlog
 
 # Compiled sets (sgdb) on their own: compile, open, lookup, memory, beside
 # dnsmasq and unbound loading the same list.  Knobs: see bench/lists.sh.
@@ -172,6 +173,17 @@ $(REPLAY_BENCH): bench/replay_bench.c $(LIB)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 bench-conn: $(PROGS) $(REPLAY_BENCH)
 	bench/conn.sh $(BUILD) "$(SHARED)"
+
+# The events file (issue 6): evlog's throughput with and without critical
+# (fsynced) events, and the packet path's latency while a digest is built
+# (root).  Knobs: see bench/evlog.sh.
+EVLOG_BENCH := $(BUILD)/bench/evlog-bench
+.PHONY: bench-evlog
+$(EVLOG_BENCH): bench/evlog_bench.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+bench-evlog: $(PROGS) $(EVLOG_BENCH)
+	bench/evlog.sh $(BUILD) "$(SHARED)"
 
 # ---------------------------------------------------------------- run
 # Installs what is missing, builds, compiles the bundled lists into
