@@ -113,7 +113,7 @@ static const char *const alert_keys[] = { "command", "interval", NULL };
 static const char *const blockpage_keys[] = { "serve", "port", NULL };
 static const char *const risk_keys[] = { "anon_chat", "late_night",
     "first_seen", "messaging", "bypass", "repeated", "age", "abuse",
-    "bedtime", NULL };
+    "bedtime", "state", NULL };
 /* The members of risk's rules: each has enabled and window, some more. */
 static const char *const rule_keys[] = { "enabled", "window", NULL };
 static const char *const anon_chat_keys[] = { "enabled", "window",
@@ -2722,6 +2722,24 @@ load_watch(struct cfg_ctx *ctx, const config_setting_t *g, const char *what,
  * (a config without `risk` reads no services/ file it did not read
  * before); a name written in a list does, as a profile's service does.
  */
+/* risk.state: "" (not kept) or an absolute path; left out, beside
+ * control.state (config_load's end). */
+static int
+load_risk_state(struct cfg_ctx *ctx, const config_setting_t *g)
+{
+	const config_setting_t *where = NULL;
+	const char *path = NULL;
+	int rc;
+
+	if (g == NULL || (rc = get_string(ctx, g, "risk", "state", &path,
+	    &where)) != 0 || path == NULL)
+		return g == NULL ? 0 : rc;
+	if (path[0] != '\0' && path[0] != '/')
+		return cfg_err(ctx, where, "risk.state must be an absolute "
+		    "path (starting with /), or \"\" to keep nothing");
+	return set_string(ctx, &ctx->cfg->risk_state, path);
+}
+
 static int
 load_risk(struct cfg_ctx *ctx, const config_setting_t *root)
 {
@@ -2776,14 +2794,18 @@ load_risk(struct cfg_ctx *ctx, const config_setting_t *root)
 		return rc;
 
 	if ((rc = get_string(ctx, g, "risk", "bedtime", &bedtime, &where)) !=
-	    0 || bedtime == NULL)
+	    0)
 		return rc;
+	if (bedtime == NULL)
+		return load_risk_state(ctx, g);
 	/* A schedule's name; no profile need have one of it. */
 	if (!valid_group_name(bedtime))
 		return cfg_err(ctx, where, "risk.bedtime: '%s' is not a valid "
 		    "schedule name (1 to %d of A-Z, a-z, 0-9, _ and -)",
 		    msg_str(bedtime, buf, sizeof(buf)), CONFIG_NAME_MAX);
-	return set_string(ctx, &r->bedtime, bedtime);
+	if ((rc = set_string(ctx, &r->bedtime, bedtime)) != 0)
+		return rc;
+	return load_risk_state(ctx, g);
 }
 
 /* ------------------------------------------------------------------ log */
@@ -3005,6 +3027,27 @@ config_new(const char *source)
 	return cfg;
 }
 
+/* risk.state left out: RISK_STATE_NAME in control.state's folder, so that
+ * moving one moves both. */
+static int
+default_risk_state(struct cfg_ctx *ctx)
+{
+	struct config *cfg = ctx->cfg;
+	const char *slash;
+	char *p;
+	int n;
+
+	if (cfg->risk_state != NULL)
+		return 0;
+	slash = strrchr(cfg->state_path, '/');
+	n = slash == NULL ? 0 : (int)(slash - cfg->state_path);
+	if (asprintf(&p, "%.*s/%s", n, cfg->state_path,
+	    CONFIG_RISK_STATE_NAME) < 0)
+		return cfg_err(ctx, NULL, "out of memory");
+	cfg->risk_state = p;
+	return 0;
+}
+
 /* Checks libconfig's tree into ctx->cfg, group by group. */
 static int
 load_tree(struct cfg_ctx *ctx, const config_setting_t *root)
@@ -3028,7 +3071,7 @@ load_tree(struct cfg_ctx *ctx, const config_setting_t *root)
 	    (rc = load_log(ctx, root)) != 0 ||
 	    (rc = load_control(ctx, root)) != 0)
 		return rc;
-	return 0;
+	return default_risk_state(ctx);
 }
 
 /*
@@ -3268,6 +3311,7 @@ config_free(struct config *cfg)
 	free_strings(cfg->always_allow, cfg->nalways_allow);
 	free(cfg->dhcp_leases);
 	free(cfg->state_path);
+	free(cfg->risk_state);
 	for (i = 0; i < cfg->nlists; i++) {
 		free(cfg->lists[i].category);
 		for (k = 0; k < cfg->lists[i].nfiles; k++)
@@ -3578,6 +3622,8 @@ print_risk(const struct config *cfg, FILE *fp)
 	print_rule("abuse", &r->abuse, fp);
 	fputs("  };\n  bedtime = ", fp);
 	print_str(fp, r->bedtime);
+	fputs(";\n  state = ", fp);
+	print_str(fp, cfg->risk_state);
 	fputs(";\n};\n", fp);
 }
 

@@ -163,6 +163,7 @@
  *     age        = { enabled = true; window = 86400; };
  *     abuse      = { enabled = true; window = 0; };
  *     bedtime    = "bedtime";
+ *     state      = "/var/lib/safegate/risk.state";
  *   };
  *   log = { ...; rotate_size = 10485760; rotate_daily = true;
  *           retention_days = 90;
@@ -172,6 +173,9 @@
  * no arguments (alert.h); interval 10..86400 seconds.  blockpage.serve
  * true needs an address in dns.block_page (the error names serve's line);
  * port 1..65535.
+ *
+ * risk.state: "" (nothing kept) or an absolute path; left out, the file
+ * CONFIG_RISK_STATE_NAME in control.state's folder.
  *
  * risk: every key optional.  windows 0..604800 seconds (0: every time);
  * baseline_days 1..365; count 1..CONFIG_RISK_MAX_COUNT (what risk.c can
@@ -226,6 +230,7 @@
 #define CONFIG_MAX_QUEUES	16
 #define CONFIG_ERR_LEN		512
 #define CONFIG_MAX_SIZE		(1024 * 1024)	/* bytes of a config file */
+#define CONFIG_RISK_STATE_NAME	"risk.state"	/* risk.state left out */
 #define CONFIG_NAME_MAX		32	/* bytes of a category or feed name */
 /* connections.ports: iptables' multiport match takes at most 15 ports, and
  * 80 and 443 are two of them. */
@@ -397,6 +402,11 @@ struct config {
 	char		*syslog_target;		/* log.syslog.target; "" = off */
 	char		*syslog_ca;		/* log.syslog.ca; "" = system */
 	unsigned	 syslog_facility;	/* log.syslog.facility, 0..23 */
+	char		*risk_state;		/* risk.state: what the indicators
+					   learned, kept across restarts;
+					   "" = not kept; default
+					   CONFIG_RISK_STATE_NAME beside
+					   control.state */
 	char		*alert_command;		/* alert.command; "" = none */
 	unsigned	 alert_interval;	/* alert.interval, seconds */
 	bool		 blockpage_serve;	/* blockpage.serve */

@@ -29,9 +29,15 @@
  * at most, so a scan beats the bookkeeping of a hash table here.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "atomicfile.h"
+#include "cursor.h"
 #include "risk.h"
 
 enum ind {
@@ -793,4 +799,627 @@ risk_observe(struct risk *r, const struct risk_obs *obs,
 			    now);
 	}
 	return o.n;
+}
+
+/* ------------------------------------------------------- the state file */
+
+/*
+ * Format in risk.h.  Writing walks the devices in the order they were
+ * last observed, so that loading (seq 1, 2, ... in file order) keeps the
+ * order eviction goes by.  Reading builds every device apart, in a
+ * struct load, and swaps them in only once the end line has checked out:
+ * a bad file changes nothing.
+ */
+#define STATE_MAGIC	"safegate-risk-state"
+#define STATE_VERSION	1
+#define TIME_DIGITS	19	/* INT64_MAX has 19 */
+
+/* The longest text one device can take: its lines with every field at its
+   longest (a key all escaped, 20 bytes per time, 18 the longest
+   indicator id, "late-night-contact"). */
+#define DEV_TEXT_MAX	(sizeof("device ") + 3 * RISK_KEY_MAX + 1 + 20 + \
+	    IND_COUNT * (sizeof("fired ") + 18 + 1 + 20) + \
+	    RISK_MAX_CATEGORIES * (sizeof("cat ") + CONFIG_NAME_MAX + \
+	    3 * (1 + 20)) + \
+	    sizeof("tries") + RISK_REPEATED_MAX * (1 + 20))
+_Static_assert(1024 + RISK_MAX_DEVICES * DEV_TEXT_MAX <= RISK_STATE_FILE_MAX,
+    "RISK_STATE_FILE_MAX holds the largest state");
+
+static const char state_comment[] =
+    "# safegate grooming-risk indicators' learning, written by safegated\n"
+    "# (risk.h): device keys, category names and times, no names asked\n";
+
+/* Bytes of a key written as they are: names, MACs and addresses. */
+static bool
+key_plain(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' ||
+	    ch == ':' || ch == '-';
+}
+
+static void
+put_key(FILE *f, const char *key)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)key; *p != '\0'; p++)
+		if (key_plain(*p))
+			putc(*p, f);
+		else
+			fprintf(f, "%%%02X", *p);
+}
+
+static void
+put_time(FILE *f, time_t t)
+{
+	if (t == 0)
+		fputs(" -", f);
+	else
+		fprintf(f, " %lld", (long long)t);
+}
+
+/* Whether category c is written: a config name, not an earlier one's. */
+static bool
+cat_saved(const struct cats *cats, size_t c)
+{
+	size_t i;
+
+	if (strlen(cats->name[c]) > CONFIG_NAME_MAX ||
+	    !config_valid_name(cats->name[c]))
+		return false;
+	for (i = 0; i < c; i++)
+		if (strcmp(cats->name[i], cats->name[c]) == 0)
+			return false;
+	return true;
+}
+
+static int
+by_seq(const void *a, const void *b)
+{
+	const struct dev *x = *(const struct dev *const *)a;
+	const struct dev *y = *(const struct dev *const *)b;
+
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void
+put_dev(FILE *f, const struct risk *r, const struct dev *d,
+    uint64_t saved)
+{
+	unsigned i, start;
+	size_t c;
+
+	fputs("device ", f);
+	put_key(f, d->key);
+	fprintf(f, " %lld\n", (long long)d->first);
+	for (i = 0; i < IND_COUNT; i++)
+		if (d->fired[i] != 0)
+			fprintf(f, "fired %s %lld\n", texts[i].id,
+			    (long long)d->fired[i]);
+	for (c = 0; c < r->cats.n; c++) {
+		if (!(saved & UINT64_C(1) << c) || (d->seen[c] == 0 &&
+		    d->fired_new[c] == 0 && d->fired_age[c] == 0))
+			continue;
+		fprintf(f, "cat %s", r->cats.name[c]);
+		put_time(f, d->seen[c]);
+		put_time(f, d->fired_new[c]);
+		put_time(f, d->fired_age[c]);
+		putc('\n', f);
+	}
+	if (d->ntries == 0)
+		return;
+	/* The ring from its oldest: loading writes them in this order, so
+	   the newest is again the one before head. */
+	start = (d->head + RISK_REPEATED_MAX - d->ntries) % RISK_REPEATED_MAX;
+	fputs("tries", f);
+	for (i = 0; i < d->ntries; i++)
+		fprintf(f, " %lld",
+		    (long long)d->tries[(start + i) % RISK_REPEATED_MAX]);
+	putc('\n', f);
+}
+
+int
+risk_format(const struct risk *r, char **text, size_t *len)
+{
+	const struct dev **v = NULL;
+	uint64_t saved = 0;
+	size_t i, n = 0;
+	char *buf = NULL;
+	FILE *f;
+	int rc;
+
+	*text = NULL;
+	*len = 0;
+	if (r->ndev > 0 && (v = malloc(r->ndev * sizeof(*v))) == NULL)
+		return -ENOMEM;
+	for (i = 0; i < r->ndev; i++)
+		v[i] = r->dev[i];
+	if (r->ndev > 0)
+		qsort(v, r->ndev, sizeof(*v), by_seq);
+	for (i = 0; i < r->cats.n; i++)
+		if (cat_saved(&r->cats, i))
+			saved |= UINT64_C(1) << i;
+	if ((f = open_memstream(&buf, &n)) == NULL) {
+		free(v);
+		return -ENOMEM;
+	}
+	fprintf(f, "%s %d\n%s", STATE_MAGIC, STATE_VERSION, state_comment);
+	for (i = 0; i < r->ndev; i++)
+		put_dev(f, r, v[i], saved);
+	fprintf(f, "end %zu\n", r->ndev);
+	rc = ferror(f) ? -ENOMEM : 0;
+	if (fclose(f) != 0)
+		rc = -ENOMEM;
+	free(v);
+	if (rc < 0) {
+		free(buf);
+		return rc;
+	}
+	*text = buf;
+	*len = n;
+	return 0;
+}
+
+int
+risk_save(const struct risk *r, const char *path)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if ((rc = risk_format(r, &text, &len)) < 0)
+		return rc;
+	rc = atomicfile_write(path, text, len, 0600);
+	free(text);
+	return rc;
+}
+
+/* What is being read: the devices so far, apart from the engine's. */
+struct load {
+	const struct risk *r;
+	int64_t		 hi;		/* the latest time allowed */
+	struct dev	*dev[RISK_MAX_DEVICES];
+	uint32_t	 hash[RISK_MAX_DEVICES];
+	size_t		 ndev;
+	/* The lines of the last device so far: */
+	uint64_t	 cats;		/* cat, known categories */
+	unsigned	 ncats;		/* cat, known or not */
+	unsigned	 fired;		/* fired, by indicator bit */
+	bool		 tries;
+	bool		 ended;
+	const char	*why;		/* static: the first error */
+};
+
+static int
+bad(struct load *l, int err, const char *why)
+{
+	l->why = why;
+	return err;
+}
+
+/* The next blank-separated field of a line, or a zero length at its end. */
+static const char *
+field(struct cursor *c, size_t *len)
+{
+	const char *start;
+	uint8_t ch;
+
+	while (cursor_left(c) > 0 && ((ch = cursor_peek_u8(c)) == ' ' ||
+	    ch == '\t'))
+		cursor_skip(c, 1);
+	start = (const char *)cursor_here(c);
+	*len = 0;
+	while (cursor_left(c) > 0 && (ch = cursor_peek_u8(c)) != ' ' &&
+	    ch != '\t') {
+		cursor_skip(c, 1);
+		(*len)++;
+	}
+	return start;
+}
+
+static bool
+field_is(const char *p, size_t len, const char *word)
+{
+	return len == strlen(word) && memcmp(p, word, len) == 0;
+}
+
+/* A field as a NUL-terminated word of at most max bytes, or false. */
+static bool
+word(const char *p, size_t len, char *out, size_t max)
+{
+	if (len == 0 || len > max || memchr(p, '\0', len) != NULL)
+		return false;
+	memcpy(out, p, len);
+	out[len] = '\0';
+	return true;
+}
+
+/* A time field: decimal, in [RISK_TIME_MIN, l->hi]; "-" (0, never) only
+   when dash. */
+static int
+parse_time(struct load *l, const char *p, size_t len, bool dash,
+    time_t *out)
+{
+	struct cursor c;
+	int64_t v = 0;
+	uint8_t ch;
+
+	if (len == 0)
+		return bad(l, SG_EMALFORMED, "missing time");
+	if (dash && len == 1 && p[0] == '-') {
+		*out = 0;
+		return 0;
+	}
+	if (len > TIME_DIGITS)
+		return bad(l, SG_EMALFORMED, "bad time (want seconds since "
+		    "the epoch)");
+	cursor_init(&c, p, len);
+	while (cursor_left(&c) > 0) {
+		ch = cursor_u8(&c);
+		if (ch < '0' || ch > '9')
+			return bad(l, SG_EMALFORMED, "bad time (want seconds "
+			    "since the epoch)");
+		if (v > (INT64_MAX - (ch - '0')) / 10)
+			return bad(l, -ERANGE, "time out of range");
+		v = v * 10 + (ch - '0');
+	}
+	if ((int64_t)(time_t)v != v)
+		return bad(l, -ERANGE, "time out of range");
+	if (v < RISK_TIME_MIN)
+		return bad(l, -ERANGE, "time before 2024-01-01 "
+		    "(RISK_TIME_MIN)");
+	if (v > l->hi)
+		return bad(l, -ERANGE, "time in the future (more than a day "
+		    "past the clock)");
+	*out = (time_t)v;
+	return 0;
+}
+
+/* KEY: 1..RISK_KEY_MAX bytes once %XX is decoded; no NUL. */
+static bool
+parse_key(const char *p, size_t len, char *out, size_t *olen)
+{
+	struct cursor c;
+	size_t n = 0;
+	uint8_t ch;
+	int hi, lo;
+
+	cursor_init(&c, p, len);
+	while (cursor_left(&c) > 0) {
+		ch = cursor_u8(&c);
+		if (ch == '%') {
+			hi = cursor_hex_value(cursor_u8(&c));
+			lo = cursor_hex_value(cursor_u8(&c));
+			if (c.err || hi < 0 || lo < 0)
+				return false;
+			ch = (uint8_t)(hi << 4 | lo);
+			if (ch == '\0')
+				return false;
+		} else if (!key_plain(ch))
+			return false;
+		if (n >= RISK_KEY_MAX)
+			return false;
+		out[n++] = (char)ch;
+	}
+	out[n] = '\0';
+	*olen = n;
+	return n > 0;
+}
+
+static int
+line_device(struct load *l, struct cursor *c)
+{
+	char key[RISK_KEY_MAX + 1];
+	const char *p;
+	struct dev *d;
+	size_t len, klen, i;
+	uint32_t h;
+	time_t first;
+	int rc;
+
+	p = field(c, &len);
+	if (len == 0)
+		return bad(l, SG_EMALFORMED, "missing device key");
+	if (!parse_key(p, len, key, &klen))
+		return bad(l, SG_EMALFORMED, "bad device key (1 to 63 bytes, "
+		    "[A-Za-z0-9._:-] or %XX)");
+	p = field(c, &len);
+	if ((rc = parse_time(l, p, len, false, &first)) < 0)
+		return rc;
+	h = key_hash(key, klen);
+	for (i = 0; i < l->ndev; i++)
+		if (l->hash[i] == h && strcmp(l->dev[i]->key, key) == 0)
+			return bad(l, SG_EMALFORMED, "duplicate device");
+	if (l->ndev >= RISK_MAX_DEVICES)
+		return bad(l, SG_ELIMIT, "too many devices (more than "
+		    "RISK_MAX_DEVICES)");
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return bad(l, -ENOMEM, "out of memory");
+	memcpy(d->key, key, klen + 1);
+	d->first = first;
+	d->seq = l->ndev + 1;
+	l->hash[l->ndev] = h;
+	l->dev[l->ndev++] = d;
+	l->cats = 0;
+	l->ncats = 0;
+	l->fired = 0;
+	l->tries = false;
+	return 0;
+}
+
+static int
+line_fired(struct load *l, struct dev *d, struct cursor *c)
+{
+	char id[CONFIG_NAME_MAX + 1];
+	const char *p;
+	size_t len;
+	time_t t;
+	int rc, i;
+
+	p = field(c, &len);
+	if (!word(p, len, id, CONFIG_NAME_MAX) || !config_valid_name(id))
+		return bad(l, SG_EMALFORMED, "bad indicator");
+	p = field(c, &len);
+	if ((rc = parse_time(l, p, len, false, &t)) < 0)
+		return rc;
+	for (i = 0; i < IND_COUNT; i++)
+		if (strcmp(texts[i].id, id) == 0)
+			break;
+	if (i == IND_COUNT)
+		return 0;	/* an indicator this build has not */
+	if (l->fired & 1u << i)
+		return bad(l, SG_EMALFORMED, "duplicate indicator");
+	l->fired |= 1u << i;
+	d->fired[i] = t;
+	return 0;
+}
+
+static int
+line_cat(struct load *l, struct dev *d, struct cursor *c)
+{
+	char name[CONFIG_NAME_MAX + 1];
+	const char *p;
+	time_t t[3];
+	size_t len, i;
+	int rc, id = -1;
+
+	p = field(c, &len);
+	if (!word(p, len, name, CONFIG_NAME_MAX) || !config_valid_name(name))
+		return bad(l, SG_EMALFORMED, "bad category name");
+	for (i = 0; i < 3; i++) {
+		p = field(c, &len);
+		if ((rc = parse_time(l, p, len, true, &t[i])) < 0)
+			return rc;
+	}
+	if (++l->ncats > RISK_MAX_CATEGORIES)
+		return bad(l, SG_ELIMIT, "too many categories in a device");
+	for (i = 0; i < l->r->cats.n; i++)
+		if (strcmp(l->r->cats.name[i], name) == 0) {
+			id = (int)i;
+			break;
+		}
+	if (id < 0)
+		return 0;	/* gone from the config: forgotten */
+	if (l->cats & UINT64_C(1) << id)
+		return bad(l, SG_EMALFORMED, "duplicate category");
+	l->cats |= UINT64_C(1) << id;
+	d->seen[id] = t[0];
+	d->fired_new[id] = t[1];
+	d->fired_age[id] = t[2];
+	return 0;
+}
+
+static int
+line_tries(struct load *l, struct dev *d, struct cursor *c)
+{
+	const char *p;
+	size_t len;
+	time_t t;
+	int rc;
+
+	if (l->tries)
+		return bad(l, SG_EMALFORMED, "duplicate tries line");
+	l->tries = true;
+	for (p = field(c, &len); len > 0; p = field(c, &len)) {
+		if (d->ntries >= RISK_REPEATED_MAX)
+			return bad(l, SG_ELIMIT, "too many tries (more than "
+			    "RISK_REPEATED_MAX)");
+		if ((rc = parse_time(l, p, len, false, &t)) < 0)
+			return rc;
+		d->tries[d->ntries++] = t;
+	}
+	if (d->ntries == 0)
+		return bad(l, SG_EMALFORMED, "missing time");
+	d->head = d->ntries % RISK_REPEATED_MAX;
+	return 0;
+}
+
+static int
+line_end(struct load *l, struct cursor *c)
+{
+	char num[8];
+	const char *p;
+	size_t len, i;
+	unsigned long n = 0;
+
+	p = field(c, &len);
+	if (!word(p, len, num, sizeof(num) - 1))
+		return bad(l, SG_EMALFORMED, "bad device count");
+	for (i = 0; i < len; i++) {
+		if (num[i] < '0' || num[i] > '9')
+			return bad(l, SG_EMALFORMED, "bad device count");
+		n = n * 10 + (unsigned long)(num[i] - '0');
+	}
+	if (n != l->ndev)
+		return bad(l, SG_EMALFORMED, "device count does not match the "
+		    "device lines");
+	l->ended = true;
+	return 0;
+}
+
+/* One line, not a comment; cursor c over it. */
+static int
+line(struct load *l, struct cursor *c)
+{
+	struct dev *d = l->ndev > 0 ? l->dev[l->ndev - 1] : NULL;
+	const char *kw;
+	size_t len;
+	int rc;
+
+	kw = field(c, &len);
+	if (l->ended)
+		return bad(l, SG_EMALFORMED, "text after the end line");
+	if (field_is(kw, len, "device"))
+		rc = line_device(l, c);
+	else if (!field_is(kw, len, "fired") && !field_is(kw, len, "cat") &&
+	    !field_is(kw, len, "tries") && !field_is(kw, len, "end"))
+		return bad(l, SG_EMALFORMED, "unknown line (want device, "
+		    "fired, cat, tries or end)");
+	else if (field_is(kw, len, "end"))
+		rc = line_end(l, c);
+	else if (d == NULL)
+		return bad(l, SG_EMALFORMED, "a device's line before any "
+		    "device line");
+	else if (field_is(kw, len, "fired"))
+		rc = line_fired(l, d, c);
+	else if (field_is(kw, len, "cat"))
+		rc = line_cat(l, d, c);
+	else
+		rc = line_tries(l, d, c);
+	if (rc < 0)
+		return rc;
+	(void)field(c, &len);
+	if (len != 0)
+		return bad(l, SG_EMALFORMED, "trailing text after the line");
+	return 0;
+}
+
+/* The first line: the magic and a version this build reads. */
+static int
+header(struct load *l, struct cursor *c)
+{
+	const char *p;
+	size_t len;
+
+	p = field(c, &len);
+	if (!field_is(p, len, STATE_MAGIC))
+		return bad(l, SG_EMALFORMED, "not a safegate risk state file "
+		    "(want \"" STATE_MAGIC " 1\" first)");
+	p = field(c, &len);
+	if (len == 0)
+		return bad(l, SG_EMALFORMED, "missing version");
+	if (!field_is(p, len, "1"))
+		return bad(l, SG_EUNSUPP, "unsupported version (this build "
+		    "reads version 1)");
+	(void)field(c, &len);
+	if (len != 0)
+		return bad(l, SG_EMALFORMED, "trailing text after the line");
+	return 0;
+}
+
+int
+risk_parse(struct risk *r, const void *buf, size_t len, time_t now,
+    risk_error_fn *err, void *arg)
+{
+	struct load *l;
+	struct cursor c, lc;
+	const char *p, *f;
+	size_t n, flen, lineno = 0, i;
+	int rc = 0;
+
+	if (len > RISK_STATE_FILE_MAX) {
+		if (err != NULL)
+			err(arg, 1, "file too large");
+		return -EFBIG;
+	}
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return -ENOMEM;
+	l->r = r;
+	l->hi = now < RISK_TIME_MIN ? INT64_MAX :
+	    (int64_t)now + RISK_STATE_SKEW;
+	cursor_init(&c, buf, len);
+	while (rc == 0 && (p = cursor_line(&c, &n)) != NULL) {
+		lineno++;
+		cursor_init(&lc, p, n);
+		if (lineno == 1) {
+			rc = header(l, &lc);
+			continue;
+		}
+		f = field(&lc, &flen);
+		if (flen == 0 || f[0] == '#')
+			continue;
+		cursor_init(&lc, p, n);
+		rc = line(l, &lc);
+	}
+	if (rc == 0 && !l->ended) {
+		rc = bad(l, SG_ETRUNC, lineno == 0 ? "empty file" :
+		    "truncated: no end line");
+		lineno = lineno == 0 ? 1 : lineno;
+	}
+	if (rc < 0) {
+		if (err != NULL)
+			err(arg, lineno, l->why);
+		for (i = 0; i < l->ndev; i++)
+			free(l->dev[i]);
+		free(l);
+		return rc;
+	}
+	/* Nothing can fail from here on. */
+	for (i = 0; i < r->ndev; i++)
+		free(r->dev[i]);
+	memset(r->dev, 0, sizeof(r->dev));
+	memcpy(r->dev, l->dev, l->ndev * sizeof(l->dev[0]));
+	memcpy(r->hash, l->hash, l->ndev * sizeof(l->hash[0]));
+	r->ndev = l->ndev;
+	r->seq = l->ndev;
+	rc = (int)l->ndev;
+	free(l);
+	return rc;
+}
+
+int
+risk_load(struct risk *r, const char *path, time_t now, risk_error_fn *err,
+    void *arg)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n = 0;
+	int fd, rc = 0;
+
+	/* O_NONBLOCK: a FIFO put there must not hang the start. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)) == -1)
+		return errno == ENOENT ? 0 : -errno;
+	if (fstat(fd, &st) == -1)
+		rc = -errno;
+	else if (!S_ISREG(st.st_mode))
+		rc = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	else if (st.st_size > RISK_STATE_FILE_MAX)
+		rc = -EFBIG;
+	/* One byte more than the size tells a file that grew meanwhile. */
+	else if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		rc = -ENOMEM;
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	for (;;) {
+		n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (len > (size_t)st.st_size)
+			break;
+	}
+	rc = n == -1 ? -errno : 0;
+	close(fd);
+	if (rc == 0 && len > (size_t)st.st_size)
+		rc = -EAGAIN;	/* written under our feet: not ours */
+	if (rc == 0)
+		rc = risk_parse(r, buf, len, now, err, arg);
+	free(buf);
+	return rc;
 }

@@ -5,7 +5,8 @@
  * What it promises.  risk_observe() takes one observation (a name decided
  * for a device: when, which device, which categories it matched, allowed
  * or blocked, and why) and returns the indicators it makes fire.  The
- * engine is pure and deterministic: no I/O, no clock (every time is the
+ * engine is pure and deterministic: no I/O (but the state file's
+ * risk_save() and risk_load(), below), no clock (every time is the
  * observation's), no randomness, no logging; the same observations in the
  * same order give the same fires.  It is not thread-safe and takes no
  * lock: the daemon calls it from its single event-writer thread only.
@@ -56,8 +57,9 @@
  * so that a new router, or a device new to it, does not report every app
  * it already used.  Use is remembered per device and category (the time
  * of its last allowed use); blocked attempts are not use.  State lives in
- * memory only: after a restart, or once a device is evicted, it learns
- * again.
+ * memory, and in the state file when the caller saves it (below): a
+ * restart that loads it goes on learning where it stopped; a device
+ * evicted learns again.
  *
  * repeated-adult counts attempts: a blocked hit less than RISK_ATTEMPT_GAP
  * seconds after the last counted one is the same attempt (a browser asks
@@ -83,6 +85,39 @@
  * struct config_risk and struct decision).  risk_new() copies their names,
  * so nothing here points into a config; after a reload,
  * risk_reconfigure() carries every device's state over by category name.
+ *
+ * State file (risk_save(), risk_load(); risk_format(), risk_parse() in
+ * memory).  What the engine has learned, so that a restart neither starts
+ * new-platform's learning again nor fires an indicator again within its
+ * window.  ASCII lines, one space between fields when written:
+ *
+ *   safegate-risk-state 1        magic and version: always the first line
+ *   device KEY FIRST             a device (least recently observed first)
+ *                                and when it was first seen
+ *   fired INDICATOR TIME         the device's last fire of a per-device
+ *                                indicator (its window)
+ *   cat NAME SEEN NEW AGE        per category: last allowed use, last
+ *                                new-platform fire, last under-age-platform
+ *                                fire; "-" for never
+ *   tries TIME...                repeated-adult's attempts, oldest first,
+ *                                at most RISK_REPEATED_MAX
+ *   end NDEVICES                 always the last line, so that a file cut
+ *                                short is told from a whole one
+ *
+ * fired, cat and tries lines belong to the device line before them, at
+ * most one fired line per indicator, one cat line per category and one
+ * tries line per device.  Times are decimal epoch seconds.  KEY is the
+ * device key with every byte outside [A-Za-z0-9._:-] written %XX (hex),
+ * so any key the engine holds (config device and lease names, MACs,
+ * addresses, or whatever else a caller passed) is one field.  NAME is a
+ * category by name, never by id, so a reload that renumbers the
+ * categories maps each to its new id; a name the engine no longer has is
+ * dropped on load, as risk_reconfigure() drops it.  INDICATOR is an id of
+ * risk_ids[]; an unknown one is dropped too.  Reading, fields may be
+ * separated by blanks (space, tab), lines end in "\n" or "\r\n", and blank
+ * lines and lines starting with '#' are comments.  The file holds device
+ * keys, category and indicator names and times: there is no name that
+ * was asked in the engine to write.
  */
 #ifndef SG_RISK_H
 #define SG_RISK_H
@@ -212,6 +247,67 @@ const struct risk_text *risk_text(const char *id);
 
 /* "notice", "warning", "critical"; "?" out of range. */
 const char *risk_severity_name(enum risk_severity);
+
+/* ------------------------------------------------------ state file */
+
+/* risk_load() refuses larger files (-EFBIG); risk_format() never writes
+   more (1024 devices with every field set, long keys escaped). */
+#define RISK_STATE_FILE_MAX	(8 * 1024 * 1024)
+/* How far past the loader's clock a time in a state file may be: the
+   clock a router without a battery starts with (fake-hwclock,
+   systemd-timesyncd's saved clock) lags the last save a little. */
+#define RISK_STATE_SKEW		86400
+
+/* A bad state file: the 1-based line and a static reason. */
+typedef void risk_error_fn(void *arg, size_t line, const char *reason);
+
+/*
+ * The engine's state as state-file text, in *text (NUL-terminated; the
+ * caller frees it) of *len bytes, at most RISK_STATE_FILE_MAX.  Devices
+ * least recently observed first; a category whose name is no config name
+ * (config_valid_name()), or repeats an earlier one, is left out.  0 or
+ * -ENOMEM.
+ */
+int	risk_format(const struct risk *, char **text, size_t *len) SG_WUR;
+
+/*
+ * Writes risk_format()'s text to path atomically (atomicfile_write(): a
+ * temporary file beside it, mode 0600, fsync, rename).  0 or -errno; on
+ * failure path is unchanged.  The engine's thread (it reads the engine).
+ */
+int	risk_save(const struct risk *, const char *path) SG_WUR;
+
+/*
+ * Replaces the engine's state (every device) with the state file at path;
+ * the thresholds and categories stay the engine's.  A missing file is a
+ * fresh start: 0, nothing changes.  The file is hostile input, checked
+ * whole before anything changes: on any error the engine is as it was,
+ * and the error's line and a static reason go to err (may be NULL).
+ * now is the wall clock: every time must lie in [RISK_TIME_MIN,
+ * now + RISK_STATE_SKEW]; with now before RISK_TIME_MIN (a clock not set
+ * yet) only the lower bound is checked.  Returns the number of devices
+ * loaded, or
+ *   SG_EMALFORMED  not a state file, a bad line, a bad key or name, a
+ *                  repeated device, indicator, category or tries line, a
+ *                  line before any device, an end count that is wrong,
+ *                  text after the end line;
+ *   SG_EUNSUPP     a version other than 1;
+ *   SG_ETRUNC      no end line (an empty or cut file);
+ *   SG_ELIMIT      more than RISK_MAX_DEVICES devices, more than
+ *                  RISK_MAX_CATEGORIES cat lines in a device, more than
+ *                  RISK_REPEATED_MAX tries;
+ *   -ERANGE        a time before RISK_TIME_MIN or past the clock;
+ *   -EFBIG         a file larger than RISK_STATE_FILE_MAX;
+ *   -ENOMEM, or the errno of opening (not ENOENT) or reading (-EAGAIN:
+ *                  the file grew while it was read; -EISDIR, -EINVAL: not
+ *                  a regular file).
+ */
+int	risk_load(struct risk *, const char *path, time_t now,
+	    risk_error_fn *err, void *arg) SG_WUR;
+
+/* risk_load() over len bytes in memory (fuzzed). */
+int	risk_parse(struct risk *, const void *buf, size_t len, time_t now,
+	    risk_error_fn *err, void *arg) SG_WUR;
 
 /*
  * The minimum age a service's terms set (blocklists/services/README.md),

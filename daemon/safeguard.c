@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "alert.h"
+#include "atomicfile.h"
 #include "config.h"
 #include "evlog.h"
 #include "log.h"
@@ -21,6 +22,10 @@
 #include "syslogfwd.h"
 
 #define FIRES_MAX	RISK_NINDICATORS
+#define SAFEGUARD_SAVE_EVERY	300	/* seconds between saves of the
+					   risk state, when it changed */
+
+static struct log_limit save_limit = LOG_LIMIT_INIT;
 
 struct safeguard {
 	/*
@@ -40,6 +45,9 @@ struct safeguard {
 	/* what alert and syslog were started from, to see a change */
 	char			*alert_command, *syslog_target, *syslog_ca;
 	unsigned		 alert_interval, syslog_facility;
+	char			*risk_state;	/* risk.state; "" = not kept */
+	uint64_t		 saved_observed;	/* at the last save */
+	time_t			 saved_at;	/* monotonic */
 	struct safeguard_stats	 before;	/* senders a reload replaced */
 	bool			 syslog_on;	/* syslog != NULL, read without
 					   the lock: most lines need no more */
@@ -57,6 +65,7 @@ struct safeguard_next {
 	struct syslogfwd	*syslog;	/* when new_syslog */
 	char			*alert_command, *syslog_target, *syslog_ca;
 	unsigned		 alert_interval, syslog_facility;
+	char			*risk_state;
 };
 
 static void	sender_stats(struct safeguard *, struct safeguard_stats *);
@@ -141,6 +150,7 @@ safeguard_discard(struct safeguard_next *nx)
 	free(nx->alert_command);
 	free(nx->syslog_target);
 	free(nx->syslog_ca);
+	free(nx->risk_state);
 	free(nx);
 }
 
@@ -168,7 +178,8 @@ prepare(const struct safeguard *sg, const struct config *cfg, char *err,
 	}
 	if ((nx->alert_command = dup_or_empty(cfg->alert_command)) == NULL ||
 	    (nx->syslog_target = dup_or_empty(cfg->syslog_target)) == NULL ||
-	    (nx->syslog_ca = dup_or_empty(cfg->syslog_ca)) == NULL)
+	    (nx->syslog_ca = dup_or_empty(cfg->syslog_ca)) == NULL ||
+	    (nx->risk_state = dup_or_empty(cfg->risk_state)) == NULL)
 		goto nomem;
 	nx->alert_interval = cfg->alert_interval;
 	nx->syslog_facility = cfg->syslog_facility;
@@ -207,6 +218,7 @@ swap_senders(struct safeguard *sg, struct safeguard_next *nx)
 	char *t;
 
 #define SWAP(x, y, tmp)	do { tmp = x; x = y; y = tmp; } while (0)
+	SWAP(sg->risk_state, nx->risk_state, t);
 	sender_stats(sg, &sg->before);
 	sg->before.syslog = false;
 	if (nx->new_alert) {
@@ -326,6 +338,7 @@ safeguard_free(struct safeguard *sg)
 	free(sg->alert_command);
 	free(sg->syslog_target);
 	free(sg->syslog_ca);
+	free(sg->risk_state);
 	pthread_mutex_destroy(&sg->lock);
 	free(sg);
 }
@@ -561,6 +574,70 @@ on_tick(void *arg, struct evlog *ev)
 	if (sg->alert != NULL)
 		alert_reap(sg->alert, mono_now());
 	pthread_mutex_unlock(&sg->lock);
+	if (mono_now() - sg->saved_at >= SAFEGUARD_SAVE_EVERY &&
+	    __atomic_load_n(&sg->observed, __ATOMIC_RELAXED) !=
+	    sg->saved_observed) {
+		int rc = safeguard_save(sg);
+
+		if (rc < 0 && log_ratelimited(&save_limit, 1, 3600, NULL))
+			log_warnx("risk state: %s", sg_strerror(rc));
+	}
+}
+
+/* The engine's text taken under the lock; written (and synced) outside
+ * it, so that neither a reload nor the stats wait on the disk. */
+int
+safeguard_save(struct safeguard *sg)
+{
+	char *text = NULL, *path;
+	size_t len = 0;
+	int rc;
+
+	pthread_mutex_lock(&sg->lock);
+	sg->saved_at = mono_now();
+	sg->saved_observed = __atomic_load_n(&sg->observed, __ATOMIC_RELAXED);
+	path = sg->risk_state[0] != '\0' ? strdup(sg->risk_state) : NULL;
+	rc = path != NULL ? risk_format(sg->risk, &text, &len) : 0;
+	pthread_mutex_unlock(&sg->lock);
+	if (path != NULL && rc == 0)
+		rc = atomicfile_write(path, text, len, 0600);
+	else if (path == NULL && sg->risk_state[0] != '\0')
+		rc = -ENOMEM;
+	free(text);
+	free(path);
+	return rc;
+}
+
+static void
+state_error(void *arg, size_t line, const char *reason)
+{
+	log_warnx("%s:%zu: %s", (const char *)arg, line, reason);
+}
+
+int
+safeguard_load(struct safeguard *sg, time_t now)
+{
+	char bad[4096];
+	int rc;
+
+	if (sg->risk_state[0] == '\0')
+		return 0;
+	pthread_mutex_lock(&sg->lock);
+	rc = risk_load(sg->risk, sg->risk_state, now, state_error,
+	    sg->risk_state);
+	pthread_mutex_unlock(&sg->lock);
+	if (rc > 0)
+		log_info("risk state: %d devices from %s", rc, sg->risk_state);
+	if (rc >= 0)
+		return rc;
+	/* Kept aside, not overwritten by the next save: it may be evidence
+	 * of what went wrong, and learning starts afresh meanwhile. */
+	log_warnx("risk state %s: %s; learning starts afresh",
+	    sg->risk_state, sg_strerror(rc));
+	if ((size_t)snprintf(bad, sizeof(bad), "%s.bad", sg->risk_state) <
+	    sizeof(bad) && rename(sg->risk_state, bad) == 0)
+		log_warnx("risk state: kept as %s", bad);
+	return rc;
 }
 
 void

@@ -86,6 +86,18 @@ void	safeguard_free(struct safeguard *);
  * request side (safeguard_observation()) follows each snapshot as it is
  * published.
  */
+/*
+ * The risk engine's learning (risk.h's state file) at risk.state: loaded
+ * once at start, before the event log runs (now: the policy's clock);
+ * saved every SAFEGUARD_SAVE_EVERY seconds from the writer's tick when it
+ * changed, and at the stop, after the event log has stopped.  A file that
+ * cannot be read is logged, renamed PATH.bad and learning starts afresh.
+ * risk.state "" keeps nothing.  Both return 0 or -errno / sg_err; load
+ * returns the devices loaded.
+ */
+int	safeguard_load(struct safeguard *, time_t now);
+int	safeguard_save(struct safeguard *);
+
 struct safeguard_next;
 struct safeguard_next *safeguard_prepare(const struct safeguard *,
 	    const struct config *, char *err, size_t errlen);

@@ -1327,6 +1327,9 @@ server_run(const struct server_opts *opts)
 		}
 		safeguard_hooks(srv.sg, &hooks);
 		evlog_set_hooks(srv.evlog, &hooks);
+		/* Learning carries on from the last run; a bad file is set
+		 * aside and learning starts afresh (safeguard.h). */
+		(void)safeguard_load(srv.sg, policy_now(&srv));
 	}
 	if (blockpage_up(&srv, cfg) < 0)
 		goto out;
@@ -1357,6 +1360,8 @@ out:
 		stop_workers(&srv);
 	blockpage_stop(srv.bp);
 	evlog_close(srv.evlog);	/* after the workers: no producer left */
+	if (srv.sg != NULL && (r = safeguard_save(srv.sg)) < 0)
+		log_warnx("risk state: %s", sg_strerror(r));
 	safeguard_free(srv.sg);	/* after its hooks' thread */
 	safehosts_stop(srv.sh);
 	overrides_free(srv.ov);

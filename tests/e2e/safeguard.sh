@@ -26,14 +26,15 @@
 # alert command set; a second, short run forwards over TCP (RFC 6587
 # octet counting).
 #
-# new-platform cannot fire here.  It is silent until first_seen_days
-# (risk.first_seen.baseline_days, at least 1) have passed since the
-# engine first saw the device, its state lives in memory only (a restart
-# learns again), and the test clock (-T) is a fixed offset from the wall
-# clock set at start: within one run a day can pass only by waiting a day.
-# What is tested is its other half: no device that used a messaging app
-# gets a new-platform notice while it learns.  Its firing is covered by
-# tests/unit/test_risk.c.
+# new-platform learns for first_seen_days (risk.first_seen.baseline_days,
+# at least 1) from the first time the engine sees a device, and within
+# one run a day can pass only by waiting a day.  What it learned is kept
+# in risk.state (beside control.state here), so the test gives the first
+# run a state file in which kid was first seen three days before the test
+# clock: kid's first messaging app fires new-platform, while teen and
+# young, new to the engine, learn in silence.  The second run loads what
+# the first one saved at its stop: roblox is no longer new for kid, and
+# discord is.
 . "$(dirname "$0")/lib.sh"
 need_root
 command -v python3 >/dev/null || { echo "not ok - python3 missing: run 'make deps'"; exit 1; }
@@ -321,6 +322,8 @@ wait_dns sh -c "ip netns exec $RTR ss -Hlun 'sport = :5514' | grep -q 5514 &&
 conf "$T/sg.conf" udp://127.0.0.1:5514 "$T/alert.sh" "$EV"
 check "safegated -n accepts the alert, risk and log.syslog keys" \
 	"$TOP/$BUILD/safegated" -n -c "$T/sg.conf"
+printf 'safegate-risk-state 1\ndevice kid %s\nend 1\n' $((EDGE - 3 * 86400)) \
+	>"$T/risk.state"
 echo "# bedtime daily $BED-$BED_END UTC; test clock from @$((EDGE - LEAD))"
 safegated_start "$T/sg.conf" -T @$((EDGE - LEAD)) ||
 	{ not_ok "safegated starts on the test clock"; exit 1; }
@@ -458,8 +461,12 @@ q 10.77.0.8 f.adult.test A >/dev/null 2>&1
 sync_ev
 check "window: a fourth attempt does not fire again" fires rep repeated-adult 1
 
-# === new-platform: silent while learning (see the top) ======================================
-for d in kid teen young; do
+# === new-platform (see the top) =============================================================
+check "new-platform: kid, past its learning, is told of roblox once" fires kid new-platform 1
+check_out "its event: notice, category roblox" \
+	'"device":"kid",.*"name":"roblox\.test","categories":\["roblox"\],.*"indicator":"new-platform","severity":"notice"' \
+	evlast kid new-platform
+for d in teen young; do
 	check "new-platform: $d used messaging apps while learning, no notice" \
 		fires "$d" new-platform 0
 done
@@ -485,6 +492,11 @@ check_out "status: syslog_dropped 0" '^syslog_dropped 0$' ctl status
 PID1=$SG_PID
 safegated_stop
 check "the daemon stopped cleanly" test "$SG_STATUS" = 0
+check_out "it saved what the indicators learned (risk.state, 0600)" '^600 ' \
+	command stat -c '%a %s' "$T/risk.state"
+check_out "risk.state: devices and categories, never a site" 'device kid [0-9]+ .*cat roblox ' \
+	sh -c "tr '\n' ' ' <'$T/risk.state'"
+check_not_out "risk.state holds no name that was asked" '\.test|\.invalid|hidden' cat "$T/risk.state"
 # safegated_stop waited for the exit: syslogfwd_stop() has flushed, and
 # UDP on loopback loses nothing; give the listener a moment to write.
 wait_dns sh -c "[ \$(wc -l <'$T/syslog-udp.cap') -ge \$(wc -l <'$EV') ]"
@@ -514,6 +526,8 @@ conf "$T/sg2.conf" tcp://127.0.0.1:5515 "" "$EV2"
 safegated_start "$T/sg2.conf" || { not_ok "safegated starts with a tcp target"; exit 1; }
 ok "safegated starts with a tcp syslog target"
 secret_hit "abuser: the confidential name, once more"
+q 10.77.0.2 roblox.test A >/dev/null 2>&1
+q 10.77.0.2 discord.test A >/dev/null 2>&1
 q 10.77.0.8 g.adult.test A >/dev/null 2>&1
 q 10.77.0.5 chat.anonchat.test A >/dev/null 2>&1
 EV=$EV2 sync_ev
@@ -542,6 +556,10 @@ secret_hit "abuser: the confidential name, after the reload"
 check "the new alert command ran (within 10 s)" wait_files "$T/alerts2" 1
 EV=$EV2 sync_ev
 EV1=$EV EV=$EV2
+check "the learning outlived the restart: roblox is not new for kid, discord is" \
+	fires kid new-platform 1
+check_out "... the one new-platform of the second run names discord" '"categories":\["discord"\]' \
+	evlast kid new-platform
 check "anon-chat's window outlived the reload: chatter is not told again" \
 	fires chatter anon-chat 1
 check "the reconfigured engine still fires: dohdev's bypass-attempt" \
@@ -574,7 +592,8 @@ check_out "tcp: RFC 5424 headers, PRI, HOST, PROCID, MSGID, SD" \
 	sh -c "grep -E '^bad_(headers|pri|host|pid|msgid|sd) ' '$T/sl-tcp.out' | tr '\n' ' '"
 check_out "tcp: every event line arrived, in order" '^missing 0 in_order yes $' \
 	sh -c "grep -E '^(missing|in_order) ' '$T/sl-tcp.out' | tr '\n' ' '"
-check_out "tcp: the abuse-list and anon-chat indicators among them" '^indicators 2$' slc tcp
+check_out "tcp: the indicators among them (abuse-list, anon-chat, kid's discord: new and under age)" \
+	'^indicators 4$' slc tcp
 check_not_out "tcp: no confidential name received" 'hidden-entry|\.invalid' cat "$T/syslog-tcp.cap"
 
 # === never a confidential name, anywhere ======================================================

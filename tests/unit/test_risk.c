@@ -8,11 +8,14 @@
  *
  * Times are UTC epoch seconds from T0, Wednesday 25 March 2026 12:00.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -1295,4 +1298,780 @@ Test(risk, docs_hold_the_texts)
 		    "%s what_to_do", t->id);
 	}
 	free(doc);
+}
+
+/* ---------------------------------------------------------- state file */
+
+/* The clock a state file is loaded by: after every time in these tests. */
+#define LATER	(T0 + 400 * DAY)
+
+struct bad {
+	size_t	 line;
+	char	 reason[128];
+	size_t	 n;
+};
+
+static void
+on_bad(void *arg, size_t line, const char *reason)
+{
+	struct bad *b = arg;
+
+	cr_assert_not_null(reason);
+	cr_assert_neq(reason[0], '\0');
+	b->line = line;
+	snprintf(b->reason, sizeof(b->reason), "%s", reason);
+	b->n++;
+}
+
+/* risk_format()'s text (the caller frees it). */
+static char *
+state_text(const struct risk *r)
+{
+	char *text;
+	size_t len;
+
+	cr_assert_eq(risk_format(r, &text, &len), 0);
+	cr_assert_eq(strlen(text), len);
+	return text;
+}
+
+/* A fresh default engine holding a's state, through the text. */
+static struct risk *
+restarted(const struct risk *a, time_t now)
+{
+	struct risk *b = engine_default();
+	struct risk_stats sa, sb;
+	char *text = state_text(a);
+	struct bad e = { 0 };
+
+	risk_stats(a, &sa);
+	cr_assert_eq(risk_parse(b, text, strlen(text), now, on_bad, &e),
+	    (int)sa.devices, "line %zu: %s", e.line, e.reason);
+	cr_assert_eq(e.n, 0);
+	risk_stats(b, &sb);
+	cr_assert_eq(sb.devices, sa.devices);
+	free(text);
+	return b;
+}
+
+/* Files in dir, but . and .. */
+static size_t
+entries(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			n++;
+	closedir(d);
+	return n;
+}
+
+static char *
+state_dir(void)
+{
+	static char dir[64];
+
+	snprintf(dir, sizeof(dir), "/tmp/sg-risk-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	return dir;
+}
+
+/* The format as risk.h documents it, byte for byte. */
+Test(risk, state_format_is_documented)
+{
+	struct risk *r = engine_default();
+	struct risk_obs o;
+	char *text;
+	int i;
+
+	expect(r, obs(T0, "amy", ACTION_ALLOW, BIT(C_ANON)), "anon-chat",
+	    true);
+	o = obs(T0 + 40 * DAY, "amy", ACTION_ALLOW, BIT(C_TIKTOK));
+	o.profile_age = 10;
+	expect(r, o, "new-platform", true);
+	for (i = 0; i < 2; i++)
+		see(r, &(struct risk_obs){ .time = T0 + 41 * DAY + i * MIN,
+		    .device = "02:00:00:00:00:01", .action = ACTION_BLOCK,
+		    .matched = BIT(C_ADULT) });
+	see(r, &(struct risk_obs){ .time = T0 + 42 * DAY,
+	    .device = "fd00::20", .action = ACTION_ALLOW });
+	text = state_text(r);
+	cr_expect_str_eq(text,
+	    "safegate-risk-state 1\n"
+	    "# safegate grooming-risk indicators' learning, written by "
+	    "safegated\n"
+	    "# (risk.h): device keys, category names and times, no names "
+	    "asked\n"
+	    "device amy 1774440000\n"
+	    "fired anon-chat 1774440000\n"
+	    "cat tiktok 1777896000 1777896000 1777896000\n"
+	    "device 02:00:00:00:00:01 1777982400\n"
+	    "tries 1777982400 1777982460\n"
+	    "device fd00::20 1778068800\n"
+	    "end 3\n");
+	free(text);
+	risk_free(r);
+}
+
+/* Learning survives a restart: a category used before does not fire, and
+   learning counts from the device's first sighting, not from the load. */
+Test(risk, state_restart_keeps_learning)
+{
+	struct risk *a = engine_default(), *b, *fresh = engine_default();
+	const struct risk_fire *f;
+
+	expect(a, obs(T0, "amy", ACTION_ALLOW, BIT(C_GAMBLING)),
+	    "new-platform", false);
+	expect(a, obs(T0 + 5 * DAY, "amy", ACTION_ALLOW, BIT(C_TIKTOK)),
+	    "new-platform", false);
+	/* The router restarts on day 20. */
+	b = restarted(a, T0 + 20 * DAY);
+	/* Day 30: learning is over (from T0), so discord is news... */
+	f = expect(b, obs(T0 + 30 * DAY, "amy", ACTION_ALLOW, BIT(C_DISCORD)),
+	    "new-platform", true);
+	cr_expect_str_eq(f->category, "discord");
+	/* ... and tiktok, used on day 5, is not. */
+	expect(b, obs(T0 + 30 * DAY, "amy", ACTION_ALLOW, BIT(C_TIKTOK)),
+	    "new-platform", false);
+	/* Without the file, the engine would learn again from day 20. */
+	expect(fresh, obs(T0 + 20 * DAY, "amy", ACTION_ALLOW, 0),
+	    "new-platform", false);
+	expect(fresh, obs(T0 + 30 * DAY, "amy", ACTION_ALLOW, BIT(C_DISCORD)),
+	    "new-platform", false);
+	risk_free(a);
+	risk_free(b);
+	risk_free(fresh);
+}
+
+/* Every window, the per-category ones and repeated-adult's attempts come
+   through: nothing fires again within its window after a restart. */
+Test(risk, state_restart_keeps_windows)
+{
+	struct risk *a = engine_default(), *b;
+	struct risk_obs o;
+	int i;
+
+	expect(a, obs(T0, "amy", ACTION_ALLOW, BIT(C_ANON)), "anon-chat",
+	    true);
+	expect(a, obs(T0, "amy", ACTION_ALLOW, BIT(C_DOH)), "bypass-attempt",
+	    true);
+	o = obs(T0, "amy", ACTION_ALLOW, BIT(C_TELEGRAM));
+	o.profile_age = 12;
+	expect(a, o, "under-age-platform", true);
+	for (i = 0; i < 4; i++)
+		expect(a, adult(T0 + i * MIN, "ben"), "repeated-adult", false);
+	b = restarted(a, T0 + 10 * MIN);
+
+	expect(b, obs(T0 + 30 * MIN, "amy", ACTION_BLOCK, BIT(C_ANON)),
+	    "anon-chat", false);
+	expect(b, obs(T0 + 30 * MIN, "amy", ACTION_BLOCK, BIT(C_VPN)),
+	    "bypass-attempt", false);
+	o.time = T0 + 30 * MIN;
+	expect(b, o, "under-age-platform", false);
+	/* The fifth try within ten minutes, four of them before the
+	   restart. */
+	expect(b, adult(T0 + 4 * MIN, "ben"), "repeated-adult", true);
+	/* The windows end when they would have. */
+	expect(b, obs(T0 + HOUR, "amy", ACTION_BLOCK, BIT(C_ANON)),
+	    "anon-chat", true);
+	o.time = T0 + DAY;
+	expect(b, o, "under-age-platform", true);
+	risk_free(a);
+	risk_free(b);
+}
+
+/* A long random stream with restarts every few thousand observations
+   gives the fires of an engine that never restarted. */
+Test(risk, state_restart_is_invisible)
+{
+	struct risk *a = engine_default(), *b = engine_default(), *c;
+	struct risk_fire fa[RISK_NINDICATORS], fb[RISK_NINDICATORS];
+	static const char *devs[] = { "amy", "ben", "02:00:00:00:00:01",
+	    "192.168.1.20", "fd00::20", "key with spaces\n%" };
+	uint64_t x = 0x2545f4914f6cdd1du;
+	struct risk_obs o;
+	size_t na, nb, j, total = 0;
+	time_t t = T0;
+	int i;
+
+	for (i = 0; i < 30000; i++) {
+		if (i % 2500 == 1249) {
+			c = restarted(b, t);
+			risk_free(b);
+			b = c;
+		}
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		t += (time_t)(x % 900);
+		o = obs(t, devs[(x >> 8) % 6], (x >> 12) & 1 ? ACTION_BLOCK :
+		    ACTION_ALLOW, BIT((x >> 16) % C_N));
+		o.kind = (enum risk_kind)((x >> 24) % 6);
+		o.bedtime = (x >> 28) & 1;
+		o.profile_age = (unsigned)((x >> 32) % 17);
+		o.confidential = (x >> 40) % 997 == 0;
+		na = risk_observe(a, &o, fa, RISK_NINDICATORS);
+		nb = risk_observe(b, &o, fb, RISK_NINDICATORS);
+		cr_assert_eq(na, nb, "observation %d", i);
+		for (j = 0; j < na; j++) {
+			cr_assert_eq(fa[j].indicator, fb[j].indicator);
+			cr_assert_str_eq(fa[j].category ? fa[j].category : "",
+			    fb[j].category ? fb[j].category : "");
+			cr_assert_eq(fa[j].count, fb[j].count);
+		}
+		total += na;
+	}
+	cr_expect_gt(total, 100);
+	/* The last saved states agree too. */
+	{
+		char *ta = state_text(a), *tb = state_text(b);
+
+		cr_expect_str_eq(ta, tb);
+		free(ta);
+		free(tb);
+	}
+	risk_free(a);
+	risk_free(b);
+}
+
+/* Eviction goes by the order devices were last observed, before the
+   restart as after it. */
+Test(risk, state_restart_keeps_eviction_order)
+{
+	struct risk *a = engine_default(), *b;
+	struct risk_stats st;
+	char key[32];
+	int i;
+
+	for (i = 0; i < RISK_MAX_DEVICES; i++) {
+		snprintf(key, sizeof(key), "dev-%d", i);
+		see(a, &(struct risk_obs){ .time = T0 + i, .device = key,
+		    .action = ACTION_ALLOW, .matched = BIT(C_TIKTOK) });
+	}
+	see(a, &(struct risk_obs){ .time = T0 + DAY, .device = "dev-0",
+	    .action = ACTION_ALLOW });
+	b = restarted(a, T0 + DAY);
+	see(b, &(struct risk_obs){ .time = T0 + DAY + 1, .device = "new",
+	    .action = ACTION_ALLOW });
+	risk_stats(b, &st);
+	cr_expect_eq(st.devices, RISK_MAX_DEVICES);
+	cr_expect_eq(st.evicted, 1);
+	/* dev-0 and dev-2 remember (learning is over); dev-1 went, and
+	   learns again. */
+	expect(b, obs(T0 + 31 * DAY, "dev-0", ACTION_ALLOW, BIT(C_DISCORD)),
+	    "new-platform", true);
+	expect(b, obs(T0 + 31 * DAY, "dev-2", ACTION_ALLOW, BIT(C_DISCORD)),
+	    "new-platform", true);
+	expect(b, obs(T0 + 31 * DAY, "dev-1", ACTION_ALLOW, BIT(C_DISCORD)),
+	    "new-platform", false);
+	risk_free(a);
+	risk_free(b);
+}
+
+/* Categories go by name: reordered ones keep their state, a renamed or
+   removed one is forgotten, an indicator this build lacks is dropped. */
+Test(risk, state_categories_by_name)
+{
+	char *other[] = { "social-media", "discord", "adult", "tiktok" };
+	struct config_risk rc = defaults();
+	struct risk *a = engine_default(), *b;
+	const struct risk_fire *f;
+	struct bad e = { 0 };
+	char *text, *more;
+	size_t len;
+
+	expect(a, obs(T0, "amy", ACTION_ALLOW, BIT(C_TIKTOK) |
+	    BIT(C_DISCORD) | BIT(C_SOCIAL) | BIT(C_TELEGRAM)),
+	    "new-platform", false);
+	expect(a, obs(T0 + 20 * DAY, "amy", ACTION_ALLOW, BIT(C_TIKTOK) |
+	    BIT(C_DISCORD) | BIT(C_SOCIAL) | BIT(C_TELEGRAM)),
+	    "new-platform", false);
+	text = state_text(a);
+	/* An indicator from some later build, and an unknown category. */
+	len = strlen(text) + 128;
+	more = malloc(len);
+	cr_assert_not_null(more);
+	cr_assert_not_null(strstr(text, "end 1\n"));
+	snprintf(more, len, "%.*sfired some-new-rule %lld\n"
+	    "cat no-such-list %lld - -\nend 1\n",
+	    (int)(strstr(text, "end 1\n") - text), text,
+	    (long long)T0, (long long)T0);
+
+	rc.messaging_mask = BIT(0) | BIT(1) | BIT(3);
+	rc.anon_chat_mask = 0;
+	rc.repeated_mask = BIT(2);
+	b = risk_new(&rc, other, 4, 0);
+	cr_assert_not_null(b);
+	cr_assert_eq(risk_parse(b, more, strlen(more), LATER, on_bad, &e), 1,
+	    "line %zu: %s", e.line, e.reason);
+	/* tiktok (id 3 now) and discord (1) are known (used 11 days
+	   ago) ... */
+	expect(b, obs(T0 + 31 * DAY, "amy", ACTION_ALLOW, BIT(3)),
+	    "new-platform", false);
+	expect(b, obs(T0 + 31 * DAY, "amy", ACTION_ALLOW, BIT(1)),
+	    "new-platform", false);
+	/* ... "social" became "social-media": new to the engine. */
+	f = expect(b, obs(T0 + 31 * DAY, "amy", ACTION_ALLOW, BIT(0)),
+	    "new-platform", true);
+	cr_expect_str_eq(f->category, "social-media");
+	/* Saved again, telegram is gone from the file. */
+	free(text);
+	text = state_text(b);
+	cr_expect_null(strstr(text, "telegram"));
+	cr_expect_null(strstr(text, "no-such-list"));
+	cr_expect_null(strstr(text, "some-new-rule"));
+	free(text);
+	free(more);
+	risk_free(a);
+	risk_free(b);
+}
+
+/* Keys are escaped to one field and come back byte for byte. */
+Test(risk, state_keys_escaped)
+{
+	static const char *keys[] = { "a b", "tab\there", "new\nline",
+	    "100%", "caf\xc3\xa9", "#hash", "x\r" };
+	struct risk *a = engine_default(), *b;
+	char *text, *p;
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		expect(a, obs(T0, keys[i], ACTION_ALLOW, BIT(C_ANON)),
+		    "anon-chat", true);
+	text = state_text(a);
+	cr_expect_not_null(strstr(text, "\ndevice a%20b "));
+	cr_expect_not_null(strstr(text, "\ndevice 100%25 "));
+	cr_expect_not_null(strstr(text, "\ndevice caf%C3%A9 "));
+	/* Every line is ASCII without control bytes. */
+	for (p = text; *p != '\0'; p++)
+		cr_assert(*p == '\n' || (*p >= 0x20 && *p < 0x7f),
+		    "byte %#x", (unsigned char)*p);
+	b = restarted(a, LATER);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		expect(b, obs(T0 + 1, keys[i], ACTION_ALLOW, BIT(C_ANON)),
+		    "anon-chat", false);
+	free(text);
+	risk_free(a);
+	risk_free(b);
+}
+
+/* A saved engine whose state the hostile files below must not touch. */
+static struct risk *
+engine_with_state(void)
+{
+	struct risk *r = engine_default();
+
+	expect(r, obs(T0, "amy", ACTION_ALLOW, BIT(C_ANON) | BIT(C_TIKTOK)),
+	    "anon-chat", true);
+	see(r, &(struct risk_obs){ .time = T0 + 1, .device = "ben",
+	    .action = ACTION_BLOCK, .matched = BIT(C_ADULT) });
+	return r;
+}
+
+/* Parses text into an engine with state; checks the error, its line and
+   that the state is as it was. */
+static void
+refused(const char *text, size_t len, time_t now, int want, size_t line)
+{
+	struct risk *r = engine_with_state();
+	char *before = state_text(r), *after;
+	struct bad e = { 0 };
+
+	cr_expect_eq(risk_parse(r, text, len, now, on_bad, &e), want,
+	    "%.60s...: want %d (%s)", text, want, sg_strerror(want));
+	cr_expect_eq(e.n, 1, "%.60s: one error reported", text);
+	if (line != 0)
+		cr_expect_eq(e.line, line, "%.60s: line %zu (%s), want %zu",
+		    text, e.line, e.reason, line);
+	after = state_text(r);
+	cr_expect_str_eq(after, before, "%.60s: state changed", text);
+	free(before);
+	free(after);
+	risk_free(r);
+}
+
+#define H	"safegate-risk-state 1\n"
+#define K32	"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+#define D	"device amy 1774440000\n"
+
+Test(risk, state_hostile_files_refused)
+{
+	static const struct {
+		const char	*text;
+		int		 err;
+		size_t		 line;
+	} cases[] = {
+		{ "", SG_ETRUNC, 1 },
+		{ "\n", SG_EMALFORMED, 1 },
+		{ "# safegate-risk-state 1\nend 0\n", SG_EMALFORMED, 1 },
+		{ "safegate-risk-state\nend 0\n", SG_EMALFORMED, 1 },
+		{ "safegate-risk-state 2\nend 0\n", SG_EUNSUPP, 1 },
+		{ "safegate-risk-state 1 x\nend 0\n", SG_EMALFORMED, 1 },
+		{ H, SG_ETRUNC, 1 },
+		{ H D, SG_ETRUNC, 2 },
+		{ H D "fired anon-chat 1774440000\n", SG_ETRUNC, 3 },
+		{ H "end 1\n", SG_EMALFORMED, 2 },
+		{ H D "end 2\n", SG_EMALFORMED, 3 },
+		{ H D "end\n", SG_EMALFORMED, 3 },
+		{ H D "end 99999999999999999999\n", SG_EMALFORMED, 3 },
+		{ H D "end -1\n", SG_EMALFORMED, 3 },
+		{ H D "end 1\ndevice ben 1774440000\n", SG_EMALFORMED, 4 },
+		{ H D "end 1 1\n", SG_EMALFORMED, 3 },
+		{ H "frob amy 1774440000\nend 0\n", SG_EMALFORMED, 2 },
+		{ H "fired anon-chat 1774440000\nend 0\n", SG_EMALFORMED, 2 },
+		{ H "cat tiktok 1774440000 - -\nend 0\n", SG_EMALFORMED, 2 },
+		{ H "tries 1774440000\nend 0\n", SG_EMALFORMED, 2 },
+		/* keys */
+		{ H "device\nend 1\n", SG_EMALFORMED, 2 },
+		{ H "device amy\nend 1\n", SG_EMALFORMED, 2 },
+		{ H "device amy/x 1774440000\nend 1\n", SG_EMALFORMED, 2 },
+		{ H "device %00 1774440000\nend 1\n", SG_EMALFORMED, 2 },
+		{ H "device %zz 1774440000\nend 1\n", SG_EMALFORMED, 2 },
+		{ H "device a%4 1774440000\nend 1\n", SG_EMALFORMED, 2 },
+		/* 64 bytes: 64 letters; 63 and one escaped */
+		{ H "device " K32 K32 " 1774440000\nend 1\n", SG_EMALFORMED,
+		    2 },
+		{ H "device " K32 "kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk%41"
+		    " 1774440000\nend 1\n", SG_EMALFORMED, 2 },
+		{ H D "device amy 1774440001\nend 2\n", SG_EMALFORMED, 3 },
+		{ H D "device am%79 1774440001\nend 2\n", SG_EMALFORMED, 3 },
+		/* times */
+		{ H "device amy 1704067199\nend 1\n", -ERANGE, 2 },
+		{ H "device amy 0\nend 1\n", -ERANGE, 2 },
+		{ H "device amy 17744400000\nend 1\n", -ERANGE, 2 },
+		{ H "device amy 9223372036854775807\nend 1\n", -ERANGE, 2 },
+		{ H "device amy 9223372036854775808\nend 1\n", -ERANGE, 2 },
+		{ H "device amy 99999999999999999999\nend 1\n", SG_EMALFORMED,
+		    2 },
+		{ H "device amy -1774440000\nend 1\n", SG_EMALFORMED, 2 },
+		{ H "device amy +1774440000\nend 1\n", SG_EMALFORMED, 2 },
+		{ H "device amy 17744x0000\nend 1\n", SG_EMALFORMED, 2 },
+		{ H "device amy -\nend 1\n", SG_EMALFORMED, 2 },
+		{ H D "fired anon-chat 1\nend 1\n", -ERANGE, 3 },
+		{ H D "cat tiktok - - 3000000000\nend 1\n", -ERANGE, 3 },
+		{ H D "tries 1774440000 1000\nend 1\n", -ERANGE, 3 },
+		/* a device's lines */
+		{ H D "fired\nend 1\n", SG_EMALFORMED, 3 },
+		{ H D "fired Anon-Chat 1774440000\nend 1\n", SG_EMALFORMED, 3 },
+		{ H D "fired anon-chat\nend 1\n", SG_EMALFORMED, 3 },
+		{ H D "fired anon-chat 1774440000 1\nend 1\n", SG_EMALFORMED,
+		    3 },
+		{ H D "fired anon-chat 1774440000\nfired anon-chat 1774440001\n"
+		    "end 1\n", SG_EMALFORMED, 4 },
+		{ H D "cat tiktok 1774440000 -\nend 1\n", SG_EMALFORMED, 3 },
+		{ H D "cat tiktok 1774440000 - - -\nend 1\n", SG_EMALFORMED,
+		    3 },
+		{ H D "cat TikTok 1774440000 - -\nend 1\n", SG_EMALFORMED, 3 },
+		{ H D "cat tiktok 1774440000 - -\ncat tiktok - - -\nend 1\n",
+		    SG_EMALFORMED, 4 },
+		{ H D "tries\nend 1\n", SG_EMALFORMED, 3 },
+		{ H D "tries 1774440000\ntries 1774440001\nend 1\n",
+		    SG_EMALFORMED, 4 },
+		{ H D "tries 1774440000 x\nend 1\n", SG_EMALFORMED, 3 },
+	};
+	static const char nul[] = H "device a\0b 1774440000\nend 1\n";
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		refused(cases[i].text, strlen(cases[i].text), LATER,
+		    cases[i].err, cases[i].line);
+	/* A NUL inside a line. */
+	refused(nul, sizeof(nul) - 1, LATER, SG_EMALFORMED, 2);
+}
+
+/* Counts past the limits: devices, tries, cat lines. */
+Test(risk, state_counts_capped)
+{
+	char *text = malloc(RISK_STATE_FILE_MAX + 1);
+	size_t left = RISK_STATE_FILE_MAX;
+	int i, n;
+
+	cr_assert_not_null(text);
+	/* RISK_MAX_DEVICES + 1 devices. */
+	n = snprintf(text, left, H);
+	for (i = 0; i <= RISK_MAX_DEVICES; i++)
+		n += snprintf(text + n, left - (size_t)n,
+		    "device d%d 1774440000\n", i);
+	n += snprintf(text + n, left - (size_t)n, "end %d\n", i);
+	refused(text, (size_t)n, LATER, SG_ELIMIT, RISK_MAX_DEVICES + 2);
+	/* Exactly RISK_MAX_DEVICES is fine. */
+	{
+		struct risk *r = engine_default();
+
+		n = snprintf(text, left, H);
+		for (i = 0; i < RISK_MAX_DEVICES; i++)
+			n += snprintf(text + n, left - (size_t)n,
+			    "device d%d 1774440000\n", i);
+		n += snprintf(text + n, left - (size_t)n, "end %d\n", i);
+		cr_expect_eq(risk_parse(r, text, (size_t)n, LATER, NULL,
+		    NULL), RISK_MAX_DEVICES);
+		risk_free(r);
+	}
+	/* RISK_REPEATED_MAX + 1 tries. */
+	n = snprintf(text, left, H D "tries");
+	for (i = 0; i <= RISK_REPEATED_MAX; i++)
+		n += snprintf(text + n, left - (size_t)n, " %lld",
+		    (long long)T0 + i);
+	n += snprintf(text + n, left - (size_t)n, "\nend 1\n");
+	refused(text, (size_t)n, LATER, SG_ELIMIT, 3);
+	/* RISK_MAX_CATEGORIES + 1 cat lines (unknown names, each). */
+	n = snprintf(text, left, H D);
+	for (i = 0; i <= RISK_MAX_CATEGORIES; i++)
+		n += snprintf(text + n, left - (size_t)n,
+		    "cat gone-%d 1774440000 - -\n", i);
+	n += snprintf(text + n, left - (size_t)n, "end 1\n");
+	refused(text, (size_t)n, LATER, SG_ELIMIT, 3 + RISK_MAX_CATEGORIES);
+	/* Larger than the limit, whatever it holds. */
+	memset(text, '#', RISK_STATE_FILE_MAX + 1);
+	{
+		struct risk *r = engine_default();
+
+		cr_expect_eq(risk_parse(r, text, RISK_STATE_FILE_MAX + 1,
+		    LATER, NULL, NULL), -EFBIG);
+		risk_free(r);
+	}
+	free(text);
+}
+
+/* Every cut of a whole file is refused, but the one that drops only the
+   last newline. */
+Test(risk, state_truncated_refused)
+{
+	struct risk *a = engine_with_state(), *r;
+	char *text = state_text(a), *before, *after;
+	size_t len = strlen(text), cut;
+	struct bad e;
+	int rc;
+
+	r = engine_default();
+	see(r, &(struct risk_obs){ .time = T0, .device = "zoe",
+	    .action = ACTION_ALLOW });
+	before = state_text(r);
+	for (cut = 0; cut < len; cut++) {
+		memset(&e, 0, sizeof(e));
+		rc = risk_parse(r, text, cut, LATER, on_bad, &e);
+		if (cut == len - 1) {
+			cr_expect_eq(rc, 2);
+			continue;
+		}
+		cr_expect_lt(rc, 0, "cut at %zu of %zu loaded", cut, len);
+		cr_expect_eq(e.n, 1);
+		after = state_text(r);
+		cr_assert_str_eq(after, before, "cut at %zu changed state",
+		    cut);
+		free(after);
+	}
+	/* Only the last parse changed anything. */
+	free(before);
+	before = state_text(r);
+	cr_expect_str_eq(before, text);
+	free(before);
+	free(text);
+	risk_free(a);
+	risk_free(r);
+}
+
+/* Times: RISK_STATE_SKEW past the clock at most; any, with no clock. */
+Test(risk, state_times_against_the_clock)
+{
+	static const char text[] = H "device amy 1774440000\n"
+	    "fired anon-chat 1774443600\nend 1\n";
+	struct risk *r = engine_default();
+
+	refused(text, strlen(text), 1774443600 - RISK_STATE_SKEW - 1, -ERANGE,
+	    3);
+	refused(text, strlen(text), T0 - 30 * DAY, -ERANGE, 2);
+	cr_expect_eq(risk_parse(r, text, strlen(text),
+	    1774443600 - RISK_STATE_SKEW, NULL, NULL), 1);
+	/* A router whose clock is not set yet: only the lower bound. */
+	cr_expect_eq(risk_parse(r, text, strlen(text), 0, NULL, NULL), 1);
+	cr_expect_eq(risk_parse(r, text, strlen(text), RISK_TIME_MIN - 1,
+	    NULL, NULL), 1);
+	risk_free(r);
+}
+
+/* Comments, blank lines, CRLF and runs of blanks are read. */
+Test(risk, state_lenient_whitespace)
+{
+	static const char text[] = H "# a comment\r\n\n   \n"
+	    "\tdevice  amy\t1774440000  \r\n"
+	    "  # indented comment\n"
+	    "cat tiktok 1774440000 -\t-\r\n"
+	    "end 1";
+	struct risk *r = engine_default();
+
+	cr_assert_eq(risk_parse(r, text, strlen(text), LATER, NULL, NULL), 1);
+	expect(r, obs(T0 + 31 * DAY, "amy", ACTION_ALLOW, BIT(C_TIKTOK)),
+	    "new-platform", true);	/* known, but 31 days unused */
+	expect(r, obs(T0 + 31 * DAY, "amy", ACTION_ALLOW, BIT(C_TIKTOK)),
+	    "new-platform", false);
+	risk_free(r);
+}
+
+/* The file: atomic, mode 0600, missing is a fresh start, errors. */
+Test(risk, state_save_and_load_files)
+{
+	struct risk *a = engine_with_state(), *b = engine_default();
+	char path[128], *dir = state_dir(), *ta, *tb;
+	struct stat st;
+	struct bad e = { 0 };
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/risk.state", dir);
+	see(b, &(struct risk_obs){ .time = T0, .device = "zoe",
+	    .action = ACTION_ALLOW });
+	tb = state_text(b);
+	/* Missing: 0 and nothing changes. */
+	cr_expect_eq(risk_load(b, path, LATER, on_bad, &e), 0);
+	cr_expect_eq(e.n, 0);
+	ta = state_text(b);
+	cr_expect_str_eq(ta, tb);
+	free(ta);
+	free(tb);
+
+	cr_assert_eq(risk_save(a, path), 0);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_expect_eq(st.st_mode & 07777, 0600);
+	cr_expect_eq(risk_load(b, path, LATER, on_bad, &e), 2);
+	ta = state_text(a);
+	tb = state_text(b);
+	cr_expect_str_eq(ta, tb, "zoe replaced by the file's devices");
+	free(ta);
+	free(tb);
+	/* Saved again over the old file; no temporary file is left. */
+	cr_assert_eq(risk_save(b, path), 0);
+	cr_expect_eq(entries(dir), 1);
+
+	/* Errors. */
+	cr_expect_eq(risk_load(b, dir, LATER, NULL, NULL), -EISDIR);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	cr_assert_eq(ftruncate(fileno(f), RISK_STATE_FILE_MAX + 1), 0);
+	fclose(f);
+	cr_expect_eq(risk_load(b, path, LATER, NULL, NULL), -EFBIG);
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs(H D "cat tiktok 1774440000\nend 1\n", f);
+	fclose(f);
+	memset(&e, 0, sizeof(e));
+	cr_expect_eq(risk_load(b, path, LATER, on_bad, &e), SG_EMALFORMED);
+	cr_expect_eq(e.line, 3);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/no/such/dir/risk.state", dir);
+	cr_expect_eq(risk_save(a, path), -ENOENT);
+	rmdir(dir);
+	risk_free(a);
+	risk_free(b);
+}
+
+/* The file holds keys, category and indicator names, and times: no word
+   of it is anything else. */
+Test(risk, state_holds_no_names)
+{
+	struct risk *r = engine_default();
+	char *text, *line, *save = NULL, *w, *save2;
+	struct risk_obs o;
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		o = obs(T0 + i * HOUR, i % 2 ? "amy" : "ben", i % 3 ?
+		    ACTION_ALLOW : ACTION_BLOCK, BIT(i % C_N));
+		o.confidential = i % C_N == C_ABUSE;
+		o.bedtime = i % 5 == 0;
+		o.profile_age = 12;
+		see(r, &o);
+	}
+	text = state_text(r);
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (line[0] == '#')
+			continue;
+		for (w = strtok_r(line, " ", &save2), i = 0; w != NULL;
+		    w = strtok_r(NULL, " ", &save2), i++) {
+			bool ok = strspn(w, "0123456789") == strlen(w) ||
+			    strcmp(w, "-") == 0 || strcmp(w, "amy") == 0 ||
+			    strcmp(w, "ben") == 0 || risk_text(w) != NULL;
+			size_t c;
+
+			for (c = 0; c < C_N && !ok; c++)
+				ok = strcmp(w, names[c]) == 0;
+			if (i == 0)
+				ok = ok || strcmp(w, "safegate-risk-state") ==
+				    0 || strcmp(w, "device") == 0 ||
+				    strcmp(w, "fired") == 0 ||
+				    strcmp(w, "cat") == 0 ||
+				    strcmp(w, "tries") == 0 ||
+				    strcmp(w, "end") == 0;
+			cr_expect(ok, "unexpected word \"%s\"", w);
+		}
+	}
+	free(text);
+	risk_free(r);
+}
+
+/* The fullest state the engine can hold (every device, long escaped keys,
+   every category with a long name, every window, every try) fits
+   RISK_STATE_FILE_MAX and comes back whole. */
+Test(risk, state_largest_fits)
+{
+	struct config_risk rc = defaults();
+	char *cats[RISK_MAX_CATEGORIES], key[RISK_KEY_MAX + 1], *text, *again;
+	struct risk *r, *back;
+	struct risk_obs o;
+	size_t len, len2;
+	int i, j;
+
+	for (i = 0; i < RISK_MAX_CATEGORIES; i++) {
+		cats[i] = strdup("category-00-xxxxxxxxxxxxxxxxxxxx");
+		cr_assert_not_null(cats[i]);
+		cats[i][9] = (char)('0' + i / 10);
+		cats[i][10] = (char)('0' + i % 10);
+		cr_assert_eq(strlen(cats[i]), CONFIG_NAME_MAX);
+	}
+	rc.messaging_mask = UINT64_MAX & ~BIT(0);
+	rc.anon_chat_mask = BIT(1);
+	rc.repeated_mask = BIT(0);
+	rc.repeated_count = RISK_REPEATED_MAX;
+	r = risk_new(&rc, cats, RISK_MAX_CATEGORIES, BIT(2));
+	cr_assert_not_null(r);
+	for (i = 0; i < RISK_MAX_DEVICES; i++) {
+		/* "0000042 " and escaped bytes, unique */
+		memset(key, 0x80 + i % 64, RISK_KEY_MAX);
+		for (j = 0; j < 7; j++)
+			key[j] = (char)('0' + (i >> (3 * (6 - j)) & 7));
+		key[7] = ' ';
+		key[RISK_KEY_MAX] = '\0';
+		o = obs(T0, key, ACTION_ALLOW, UINT64_MAX & ~BIT(0));
+		see(r, &o);
+		o.time = T0 + 31 * DAY;
+		o.bedtime = true;
+		o.kind = RISK_DOT;
+		o.confidential = true;
+		see(r, &o);
+		for (j = 0; j < RISK_REPEATED_MAX; j++)
+			see(r, &(struct risk_obs){ .time = T0 + 32 * DAY +
+			    j * 3, .device = key, .action = ACTION_BLOCK,
+			    .matched = BIT(0) });
+	}
+	cr_assert_eq(risk_format(r, &text, &len), 0);
+	cr_expect_leq(len, RISK_STATE_FILE_MAX);
+	cr_expect_gt(len, RISK_STATE_FILE_MAX / 2, "%zu bytes", len);
+	back = risk_new(&rc, cats, RISK_MAX_CATEGORIES, BIT(2));
+	cr_assert_not_null(back);
+	cr_assert_eq(risk_parse(back, text, len, LATER, NULL, NULL),
+	    RISK_MAX_DEVICES);
+	cr_assert_eq(risk_format(back, &again, &len2), 0);
+	cr_expect_eq(len2, len);
+	cr_expect(memcmp(again, text, len) == 0);
+	free(text);
+	free(again);
+	for (i = 0; i < RISK_MAX_CATEGORIES; i++)
+		free(cats[i]);
+	risk_free(r);
+	risk_free(back);
 }

@@ -271,3 +271,77 @@ Test(safeguard, alert_runs_on_a_request_time_in_the_past)
 	unlink(evpath);
 	rmdir(dir);
 }
+
+/*
+ * risk.state: what the engine learned survives a stop and a start; a
+ * file that cannot be read is set aside as PATH.bad (not overwritten by
+ * the next save) and learning starts afresh; "" keeps nothing.
+ */
+Test(safeguard, risk_state_saved_loaded_and_bad_files_set_aside)
+{
+	char dir[] = "/tmp/sg-sgstate.XXXXXX", conf[512], path[300];
+	char bad[320], err[256], buf[256];
+	struct safeguard *sg;
+	struct config *cfg;
+	struct stat st;
+	FILE *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/risk.state", dir);
+	snprintf(bad, sizeof(bad), "%s.bad", path);
+	snprintf(conf, sizeof(conf), "risk = { state = \"%s\"; };\n", path);
+	cfg = load(conf);
+
+	/* A good file: its devices are loaded. */
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "safegate-risk-state 1\ndevice kid 1780000000\n"
+	    "device teen 1780000100\nend 2\n");
+	fclose(f);
+	sg = safeguard_new(cfg, err, sizeof(err));
+	cr_assert_not_null(sg, "%s", err);
+	cr_assert_eq(safeguard_load(sg, 1790000000), 2);
+	/* Saved again: the same devices, mode 0600. */
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(safeguard_save(sg), 0);
+	cr_assert_eq(stat(path, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	safeguard_free(sg);
+	sg = safeguard_new(cfg, err, sizeof(err));
+	cr_assert_not_null(sg, "%s", err);
+	cr_assert_eq(safeguard_load(sg, 1790000000), 2);
+	safeguard_free(sg);
+
+	/* A bad one: refused, kept aside whole, and a fresh start. */
+	f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "safegate-risk-state 1\ndevice kid 1780000000\n");
+	fclose(f);
+	sg = safeguard_new(cfg, err, sizeof(err));
+	cr_assert_not_null(sg, "%s", err);
+	cr_assert_lt(safeguard_load(sg, 1790000000), 0);
+	cr_assert_neq(access(path, F_OK), 0, "the bad file is moved away");
+	f = fopen(bad, "r");
+	cr_assert_not_null(f, "and kept as PATH.bad");
+	cr_assert_not_null(fgets(buf, sizeof(buf), f));
+	cr_assert_str_eq(buf, "safegate-risk-state 1\n");
+	fclose(f);
+	cr_assert_eq(safeguard_save(sg), 0);
+	safeguard_free(sg);
+	sg = safeguard_new(cfg, err, sizeof(err));
+	cr_assert_eq(safeguard_load(sg, 1790000000), 0, "nothing learned yet");
+	safeguard_free(sg);
+	config_free(cfg);
+
+	/* "" keeps nothing: no file, no error. */
+	cfg = load("risk = { state = \"\"; };\n");
+	sg = safeguard_new(cfg, err, sizeof(err));
+	cr_assert_not_null(sg, "%s", err);
+	cr_assert_eq(safeguard_load(sg, 1790000000), 0);
+	cr_assert_eq(safeguard_save(sg), 0);
+	safeguard_free(sg);
+	config_free(cfg);
+	unlink(path);
+	unlink(bad);
+	rmdir(dir);
+}
