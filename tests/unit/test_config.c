@@ -464,6 +464,7 @@ Test(config, canonical_text)
 	    "    window = 0;\n"
 	    "  };\n"
 	    "  bedtime = \"bedtime\";\n"
+	    "  state = \"/var/lib/safegate/risk.state\";\n"
 	    "};\n"
 	    "log = {\n"
 	    "  events = \"/var/log/safegate/events.jsonl\";\n"
@@ -1692,6 +1693,7 @@ static const char *const schema_keys[] = {
 	"risk.age", "risk.age.enabled", "risk.age.window",
 	"risk.abuse", "risk.abuse.enabled", "risk.abuse.window",
 	"risk.bedtime",
+	"risk.state",
 	"log", "log.events", "log.level", "log.rotate_size", "log.rotate_daily",
 	"log.retention_days", "log.syslog", "log.syslog.target",
 	"log.syslog.ca", "log.syslog.facility",
