@@ -45,6 +45,10 @@
 #define ROTATE_RETRY	60	/* seconds after a failed rotation */
 #define MAX_GAPS	64	/* unbridged gaps a verify carries */
 #define MAX_TARGETS	(1024 * 1024)	/* hold targets a purge reads */
+#define BACKOFF_MIN_MS	100	/* the first try after a refused write */
+#define BACKOFF_MAX_MS	5000	/* doubling up to this */
+/* Room an observation needs in the batch: a few indicators' lines. */
+#define OBSERVE_ROOM	(4 * (EVLOG_LINE_MAX + EVLOG_FRAME_MAX))
 
 /* ================================================================ BODY */
 
@@ -557,9 +561,18 @@ struct request {
 	char		*path;
 };
 
+/*
+ * The lines chained but not yet in the file.  While the file refuses
+ * writes the batch is kept as it is (the chain, log->seq and log->hash,
+ * runs ahead of the file by exactly its lines) and written whole later.
+ */
 struct batch {
-	char		*buf;		/* BATCH_CAP */
+	char		*buf;		/* BATCH_CAP, + 1 for a newline put
+					   in front (batch_newline_first()) */
 	size_t		 len;
+	size_t		 done;		/* bytes of it already in the file: a
+					   write cut short that ftruncate()
+					   could not take back */
 	uint64_t	 lines;		/* events in buf */
 	uint64_t	 gap;		/* of which a "lost" of this many */
 	uint64_t	 start_seq;	/* the chain before buf */
@@ -578,6 +591,8 @@ struct evlog {
 	int		 open;		/* events are wanted (atomic) */
 	uint64_t	 lost_pending;	/* atomics */
 	uint64_t	 lost_total;
+	uint64_t	 lost_obs;	/* observations: no events, so not in
+					   a "lost" event */
 	/* ---- the writer's (the opening thread's until start) */
 	char		*path;
 	int		 fd;		/* -1: closed by reopen(NULL) */
@@ -588,9 +603,19 @@ struct evlog {
 	struct batch	 b;
 	char		 scratch[EVLOG_LINE_MAX + 64];
 	struct evlog_opts opts;
-	uint64_t	 fail_lost;	/* lost to failed writes, not yet in a
-					   "lost" event */
+	uint64_t	 fail_lost;	/* lost to a refusing file, not yet in
+					   a "lost" event */
 	bool		 dirty;		/* written since the last sync */
+	int		 fault;		/* 0, or the -errno the file refuses
+					   writes with: the writer drains
+					   nothing until a try works */
+	int64_t		 fault_since;	/* CLOCK_MONOTONIC ms */
+	int64_t		 retry_at;	/* the next try */
+	unsigned	 backoff_ms;
+	int		 refusing;	/* fault, for the other threads
+					   (atomic) */
+	dev_t		 dev;		/* the file system the file was on */
+	bool		 have_dev;	/* (when fault() closed it) */
 	struct timespec	 last_sync;	/* CLOCK_MONOTONIC */
 	time_t		 next_midnight;	/* on the policy clock */
 	time_t		 rotate_after;	/* after a failed rotation */
@@ -600,6 +625,8 @@ struct evlog {
 	/* ---- stats (atomics; the writer writes) */
 	uint64_t	 st_written, st_errors, st_rotations, st_purged;
 	uint64_t	 st_seq;
+	uint64_t	 st_write_errors, st_outages, st_held;
+	int64_t		 st_fault_since;
 	/* ---- the thread and the main thread's requests */
 	pthread_t	 thread;
 	bool		 started;
@@ -608,10 +635,13 @@ struct evlog {
 	pthread_cond_t	 cv;
 	bool		 opts_changed;	/* under mu */
 	struct evlog_opts new_opts;	/* under mu */
+	struct request	*urgent;	/* under mu: a reopen while the file
+					   refuses, ahead of the queue */
 	struct evlog_hooks hooks;	/* set before the thread starts */
 };
 
 static struct log_limit write_limit = LOG_LIMIT_INIT;
+static struct log_limit fault_limit = LOG_LIMIT_INIT;
 
 static void
 store64(uint64_t *p, uint64_t v)
@@ -632,6 +662,15 @@ mono_sec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Now on the policy clock (safegated -T). */
@@ -697,14 +736,159 @@ open_file(const char *path)
 	return fd == -1 ? -errno : fd;
 }
 
+/* ------------------------------------------------------ the file's I/O */
+
+/* The test's fault, if any, for the call about to be made. */
+static long
+injected(struct evlog *log, enum evlog_io op, size_t len)
+{
+	if (log->opts.io_fault == NULL)
+		return 0;
+	return log->opts.io_fault(log->opts.io_fault_arg, op,
+	    op == EVLOG_IO_OPEN ? -1 : log->fd, len);
+}
+
+/* write(2) of at most len bytes: what it returns, errno set. */
+static ssize_t
+io_write(struct evlog *log, const void *p, size_t len)
+{
+	long r = injected(log, EVLOG_IO_WRITE, len);
+
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	if (r > 0 && (size_t)r < len)
+		len = (size_t)r;
+	return write(log->fd, p, len);
+}
+
+static int
+io_sync(struct evlog *log)
+{
+	long r = injected(log, EVLOG_IO_SYNC, 0);
+
+	if (r < 0)
+		return (int)r;
+	return fdatasync(log->fd) == -1 ? -errno : 0;
+}
+
+static int
+io_truncate(struct evlog *log, uint64_t size)
+{
+	long r = injected(log, EVLOG_IO_TRUNCATE, 0);
+
+	if (r < 0)
+		return (int)r;
+	return ftruncate(log->fd, (off_t)size) == -1 ? -errno : 0;
+}
+
+/* Committed events in the ring, from its tail (the writer's only). */
+static uint64_t
+ring_events(struct evlog *log)
+{
+	uint64_t t = log->tail, n = 0;
+	uint32_t word, len;
+	uint8_t *hdr;
+
+	while (t - log->tail < log->ring_size) {
+		hdr = log->ring + (t & (log->ring_size - 1));
+		word = __atomic_load_n((uint32_t *)(void *)hdr,
+		    __ATOMIC_ACQUIRE);
+		if (!(word & REC_COMMITTED))
+			break;
+		memcpy(&len, hdr + 4, 4);
+		if ((word & 0xff) == REC_EVENT || (word & 0xff) == REC_CRITICAL)
+			n++;
+		t += rec_total(len);
+	}
+	return n;
+}
+
+/* Events waiting for the file: the kept batch's and the ring's. */
+static uint64_t
+held_events(struct evlog *log)
+{
+	return log->b.lines - (log->b.gap > 0) + ring_events(log);
+}
+
+/*
+ * The file refused a write, a sync or a reopen with err: the writer stops
+ * draining and tries again after the backoff.  EROFS and EIO close the
+ * file at once: a file system that says so stays so for the descriptors
+ * open on it (ext4's errors=remount-ro), and an open descriptor would keep
+ * it from being remounted or unmounted.
+ */
 static void
+fault(struct evlog *log, int err, const char *what)
+{
+	int64_t now = mono_ms();
+	uint64_t supp = 0;
+	struct stat st;
+
+	store64(&log->st_write_errors, load64(&log->st_write_errors) + 1);
+	if (log->fault == 0) {
+		log->fault_since = now;
+		log->backoff_ms = BACKOFF_MIN_MS;
+		store64(&log->st_outages, load64(&log->st_outages) + 1);
+		__atomic_store_n(&log->st_fault_since, now, __ATOMIC_RELAXED);
+		if (log_ratelimited(&fault_limit, 0.1, 5, &supp))
+			log_warnx("events %s: %s: %s: events wait in the queue "
+			    "(%zu KiB) until it takes writes again; what does "
+			    "not fit is lost, and counted (%" PRIu64
+			    " messages like this held back)", log->path, what,
+			    sg_strerror(err), log->ring_size / 1024, supp);
+	} else {
+		log->backoff_ms = log->backoff_ms * 2 > BACKOFF_MAX_MS ?
+		    BACKOFF_MAX_MS : log->backoff_ms * 2;
+		if (err != log->fault && log_ratelimited(&fault_limit, 0.1, 5,
+		    NULL))
+			log_warnx("events %s: %s: %s now", log->path, what,
+			    sg_strerror(err));
+	}
+	log->fault = err;
+	log->retry_at = now + log->backoff_ms;
+	__atomic_store_n(&log->refusing, err, __ATOMIC_RELEASE);
+	if ((err == -EROFS || err == -EIO) && log->fd != -1) {
+		log->have_dev = fstat(log->fd, &st) == 0;
+		log->dev = st.st_dev;
+		close(log->fd);
+		log->fd = -1;
+		log->dirty = false;	/* nothing to sync any more */
+	}
+	store64(&log->st_held, held_events(log));
+}
+
+/* The file takes writes again (say: tell the log so). */
+static void
+fault_end(struct evlog *log, bool say)
+{
+	if (say && log_ratelimited(&fault_limit, 0.1, 5, NULL))
+		log_info("events %s: takes writes again, after %.1f s: the "
+		    "events held are written, then a \"lost\" event for %"
+		    PRIu64 " the full queue refused", log->path,
+		    (double)(mono_ms() - log->fault_since) / 1000.0,
+		    load64(&log->lost_pending) + log->fail_lost);
+	log->fault = 0;
+	log->backoff_ms = 0;
+	__atomic_store_n(&log->refusing, 0, __ATOMIC_RELEASE);
+	store64(&log->st_held, 0);
+}
+
+/* fdatasync() if anything was written since the last.  0 or -errno. */
+static int
 file_sync(struct evlog *log)
 {
-	if (log->fd != -1 && log->dirty && fdatasync(log->fd) == -1 &&
-	    log_ratelimited(&write_limit, 1, 5, NULL))
-		log_warn("events %s: fdatasync", log->path);
+	int err;
+
+	if (log->fd != -1 && log->dirty && (err = io_sync(log)) < 0) {
+		/* Still dirty: synced again when the file takes writes. */
+		fault(log, err, "fdatasync");
+		return err;
+	}
 	log->dirty = false;
 	clock_gettime(CLOCK_MONOTONIC, &log->last_sync);
+	return 0;
 }
 
 static void
@@ -713,11 +897,47 @@ batch_reset(struct evlog *log)
 	struct batch *b = &log->b;
 
 	b->len = 0;
+	b->done = 0;
 	b->lines = 0;
 	b->gap = 0;
 	b->critical = false;
 	b->start_seq = log->seq;
 	memcpy(b->start_hash, log->hash, sizeof(b->start_hash));
+}
+
+/*
+ * A newline before the batch, to end a line the file was left with (cut
+ * short by a crash, or by whoever wrote there): once only.
+ */
+static void
+batch_newline_first(struct evlog *log)
+{
+	struct batch *b = &log->b;
+
+	if (b->len > 0 && b->buf[0] == '\n')
+		return;		/* a line never starts with one */
+	memmove(b->buf + 1, b->buf, b->len);
+	b->buf[0] = '\n';
+	b->len++;
+}
+
+/*
+ * The batch is given up (the file is closed for good, or the daemon stops
+ * while it refuses, or a hold is refused): the chain goes back to the
+ * file's end; count: the events are counted as lost to errors.
+ */
+static uint64_t
+batch_drop(struct evlog *log, bool count)
+{
+	struct batch *b = &log->b;
+	uint64_t real = b->lines - (b->gap > 0);
+
+	if (count)
+		store64(&log->st_errors, load64(&log->st_errors) + real);
+	log->seq = b->start_seq;
+	memcpy(log->hash, b->start_hash, sizeof(log->hash));
+	batch_reset(log);
+	return real;
 }
 
 /* The line hook, for each line of the batch just written. */
@@ -738,35 +958,103 @@ tell_lines(struct evlog *log)
 }
 
 /*
- * Writes the batch with one write().  A failed write takes back whatever
- * part of it reached the file and the chain's steps with it: the events
- * are lost, counted, and a "lost" event says so at the next write that
- * works.  0 or -errno.
+ * The first keep bytes of the batch, whole lines, are in the file: they
+ * leave the batch, which now starts after them (a file with room for part
+ * of the batch takes that part).
+ */
+static void
+batch_commit_front(struct evlog *log, size_t keep)
+{
+	struct batch *b = &log->b;
+	struct evlog_line l;
+	const char *p = b->buf, *end = p + keep, *nl;
+	uint64_t lines = 0;
+
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			break;
+		if (evlog_parse_line(p, (size_t)(nl - p), &l) != 0)
+			continue;	/* the newline put in front */
+		lines++;
+		b->start_seq = l.seq;
+		memcpy(b->start_hash, l.hash, EVLOG_HASH_HEX);
+		if (evlog_line_is(&l, "log", "lost"))
+			b->gap = 0;
+		if (log->hooks.line != NULL)
+			log->hooks.line(log->hooks.arg, p, (size_t)(nl - p),
+			    l.seq, l.hash, l.kind, l.kind_len);
+	}
+	log->size += keep;
+	memmove(b->buf, b->buf + keep, b->len - keep);
+	b->len -= keep;
+	b->done -= keep;
+	b->lines -= lines;
+	store64(&log->st_written, load64(&log->st_written) + lines);
+	store64(&log->st_seq, b->start_seq);
+	log->dirty = true;
+}
+
+/*
+ * After a write refused or cut short: the whole lines that went in stay,
+ * the part of a line after them is taken back, so that the file ends with
+ * its last whole line.  If it cannot be, b->done remembers it, and the
+ * rest of the batch completes it later.
+ */
+static void
+take_back(struct evlog *log)
+{
+	struct batch *b = &log->b;
+	const char *nl;
+	size_t keep;
+	int err;
+
+	if (b->done == 0 || log->fd == -1)
+		return;
+	nl = memrchr(b->buf, '\n', b->done);
+	keep = nl != NULL ? (size_t)(nl - b->buf) + 1 : 0;
+	if (keep < b->done) {
+		if ((err = io_truncate(log, log->size + keep)) == 0)
+			b->done = keep;
+		else if (log_ratelimited(&write_limit, 1, 5, NULL))
+			log_warnx("events %s: cannot take back the %zu bytes "
+			    "of a line cut short (ftruncate: %s): the rest "
+			    "follows them when the file takes writes again",
+			    log->path, b->done - keep, sg_strerror(err));
+	}
+	if (keep > 0)
+		batch_commit_front(log, keep);
+}
+
+/*
+ * Writes the batch (what of it is not in the file yet).  A write refused
+ * or cut short is taken back, the batch is kept for the next try, and the
+ * writer stops draining (fault()).  The chain's steps stay: the kept lines
+ * are the next ones the file gets.  0 or -errno.
  */
 static int
 flush(struct evlog *log)
 {
 	struct batch *b = &log->b;
-	uint64_t real;
+	bool critical;
+	ssize_t n;
 	int err;
 
 	if (b->len == 0)
 		return 0;
-	if ((err = atomicfile_write_all(log->fd, b->buf, b->len)) < 0) {
-		if (ftruncate(log->fd, (off_t)log->size) == -1) {
-			/* Leaves a partial line: recovery's business. */
+	if (log->fd == -1)
+		return log->fault != 0 ? log->fault : -EBADF;
+	while (b->done < b->len) {
+		n = io_write(log, b->buf + b->done, b->len - b->done);
+		if (n > 0) {
+			b->done += (size_t)n;
+			continue;
 		}
-		log->seq = b->start_seq;
-		memcpy(log->hash, b->start_hash, sizeof(log->hash));
-		/* A "lost" event in the batch is no event lost: its count
-		   goes back, to be told again with these. */
-		real = b->lines - (b->gap > 0);
-		log->fail_lost += real + b->gap;
-		store64(&log->st_errors, load64(&log->st_errors) + real);
-		if (log_ratelimited(&write_limit, 1, 5, NULL))
-			log_warnx("events %s: %s: %" PRIu64 " events lost",
-			    log->path, sg_strerror(err), real);
-		batch_reset(log);
+		if (n == -1 && errno == EINTR)
+			continue;
+		err = n == 0 ? -EIO : -errno;
+		take_back(log);
+		fault(log, err, "write");
 		return err;
 	}
 	log->size += b->len;
@@ -775,10 +1063,111 @@ flush(struct evlog *log)
 	store64(&log->st_written, load64(&log->st_written) + b->lines);
 	store64(&log->st_seq, log->seq);
 	log->dirty = true;
-	if (b->critical)
-		file_sync(log);
+	critical = b->critical;
 	batch_reset(log);
+	return critical ? file_sync(log) : 0;
+}
+
+/* Whether the folder that holds path is on the file system dev. */
+static bool
+folder_on(const char *path, dev_t dev)
+{
+	char dir[PATH_MAX], *p;
+	struct stat st;
+
+	if (strlen(path) >= sizeof(dir))
+		return false;
+	strcpy(dir, path);
+	if ((p = strrchr(dir, '/')) == NULL)
+		strcpy(dir, ".");
+	else if (p == dir)
+		dir[1] = '\0';
+	else
+		*p = '\0';
+	return stat(dir, &st) == 0 && st.st_dev == dev;
+}
+
+/*
+ * After EROFS or EIO: PATH again, as the file system now has it, but only
+ * on the file system it was on: an unmounted one leaves the folder it was
+ * mounted on, and what was written there would be hidden when it is
+ * mounted again.  (So the file is made again only if it is gone from a
+ * folder still on that file system.)  The file should end where the kept
+ * batch begins (or with the part of it written); if it does not (the file
+ * system lost what it had, or someone wrote there), the chain carries on
+ * after whatever it ends with, and verify-log shows where.  0 or -errno.
+ */
+static int
+reattach(struct evlog *log)
+{
+	struct batch *b = &log->b;
+	struct stat st;
+	uint64_t size;
+	long r;
+	int fd, err;
+	char c;
+
+	if ((r = injected(log, EVLOG_IO_OPEN, 0)) < 0)
+		return (int)r;
+	if ((fd = open(log->path, O_RDWR | O_APPEND | O_CLOEXEC)) == -1) {
+		err = -errno;
+		if (err != -ENOENT || !log->have_dev ||
+		    !folder_on(log->path, log->dev))
+			return err;
+		if ((fd = open_file(log->path)) < 0)
+			return fd;
+		log_warnx("events %s: was gone: made again", log->path);
+	}
+	if (fstat(fd, &st) == -1) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (log->have_dev && st.st_dev != log->dev) {
+		close(fd);
+		if (log_ratelimited(&fault_limit, 0.1, 5, NULL))
+			log_warnx("events %s: is on another file system than "
+			    "before (the one it was on not mounted again "
+			    "yet?): waiting for that one; to take this one, "
+			    "restart safegated or move the log", log->path);
+		return -EXDEV;
+	}
+	size = (uint64_t)st.st_size;
+	if (size == log->size)
+		b->done = 0;
+	else if (size != log->size + b->done) {
+		log_warnx("events %s: is not as it was left (%" PRIu64
+		    " bytes, not %" PRIu64 "): the chain carries on after its "
+		    "end, and verify-log will show where they join", log->path,
+		    size, log->size + b->done);
+		b->done = 0;
+		log->size = size;
+		if (size > 0 && pread(fd, &c, 1, (off_t)size - 1) == 1 &&
+		    c != '\n')
+			batch_newline_first(log);
+	}
+	log->fd = fd;
 	return 0;
+}
+
+/*
+ * One try while the file refuses (force: now, not at the backoff's end):
+ * open it again if it was closed, sync what was not, write the kept batch.
+ */
+static void
+retry(struct evlog *log, bool force)
+{
+	int err;
+
+	if (!force && mono_ms() < log->retry_at)
+		return;
+	if (log->fd == -1 && (err = reattach(log)) < 0) {
+		fault(log, err, "open");
+		return;
+	}
+	if (file_sync(log) < 0 || flush(log) < 0)
+		return;
+	fault_end(log, true);
 }
 
 static size_t
@@ -798,7 +1187,9 @@ static int rotate(struct evlog *log);
 /*
  * Appends one event to the batch: numbers it, chains it, hashes it.  A
  * rotation by size comes first when this line would take the file past
- * the limit.  Returns the event's seq, or 0 when the log is closed.
+ * the limit.  Returns the event's seq, or 0 when the log is closed or,
+ * the file refusing writes, the batch has no room for it (it is lost, and
+ * counted).
  */
 static uint64_t
 append(struct evlog *log, const char *body, size_t blen, bool critical)
@@ -808,20 +1199,24 @@ append(struct evlog *log, const char *body, size_t blen, bool critical)
 	size_t line, start;
 	uint64_t limit = log->opts.rotate_bytes;
 
-	if (log->fd == -1)
-		return 0;
+	if (log->fd == -1 && log->fault == 0)
+		return 0;	/* closed (evlog_reopen(NULL)) */
 	line = 7 + u64_digits(log->seq + 1) + 1 + blen + 9 + 64 + 1 + 9 +
 	    64 + 3;
 	if (limit > 0 && log->size + b->len > 0 &&
-	    log->size + b->len + line > limit &&
-	    mono_sec() >= log->rotate_after) {
-		(void)flush(log);
+	    log->size + b->len + line > limit && log->fault == 0 &&
+	    mono_sec() >= log->rotate_after && flush(log) == 0) {
 		(void)rotate(log);	/* a purge may append: seq moves */
 		line = 7 + u64_digits(log->seq + 1) + 1 + blen + 9 + 64 + 1 +
 		    9 + 64 + 3;
 	}
-	if (BATCH_CAP - b->len < line)
-		(void)flush(log);
+	/* (b->len may be BATCH_CAP + 1: batch_newline_first()) */
+	if (b->len + line > BATCH_CAP && (log->fault != 0 ||
+	    flush(log) < 0)) {
+		log->fail_lost++;
+		store64(&log->st_errors, load64(&log->st_errors) + 1);
+		return 0;
+	}
 	start = b->len;
 	snprintf(num, sizeof(num), "%" PRIu64, log->seq + 1);
 	b->len += (size_t)sprintf(b->buf + b->len, "{\"seq\":%s,", num);
@@ -876,6 +1271,8 @@ tell_lost(struct evlog *log)
 	uint64_t n;
 	size_t len;
 
+	if (log->fault != 0)
+		return;		/* after the events held, when it is over */
 	n = __atomic_exchange_n(&log->lost_pending, 0, __ATOMIC_ACQ_REL) +
 	    log->fail_lost;
 	log->fail_lost = 0;
@@ -1212,7 +1609,8 @@ rotate(struct evlog *log)
 	char to[PATH_MAX];
 	int fd, err;
 
-	file_sync(log);
+	if ((err = file_sync(log)) < 0)
+		return err;	/* the file refuses: not now */
 	if ((err = aside_name(log, "", to, sizeof(to))) < 0)
 		goto fail;
 	if (rename(log->path, to) == -1) {
@@ -1293,6 +1691,8 @@ purge(struct evlog *log)
 	size_t n = 0, i, j, k, nheld = 0, len;
 	int err;
 
+	if (log->fault != 0)
+		return;		/* when the file takes writes again */
 	log->next_purge = mono_sec() + PURGE_EVERY;
 	if (log->opts.keep_days == 0 || log->path == NULL)
 		return;
@@ -1469,8 +1869,7 @@ tell_recovered(struct evlog *log, size_t partial)
 	    "newline), by a crash: a \"recovered\" event records it, and "
 	    "the chain carries on from seq %" PRIu64, log->path, partial,
 	    log->seq);
-	if (atomicfile_write_all(log->fd, "\n", 1) == 0)
-		log->size++;
+	batch_newline_first(log);	/* written with the event */
 	len = own_body(log, body, sizeof(body), "log", "recovered",
 	    ",\"length\":%zu", partial);
 	(void)append(log, body, len, true);
@@ -1554,18 +1953,23 @@ handle_request(struct evlog *log, struct request *q)
 	struct sbuf rb;
 	struct evlog_tail t;
 	struct stat st;
-	uint64_t seq = 0;
+	uint64_t seq = 0, dropped;
 	size_t len;
-	int err = 0;
+	int err;
 	bool ours;
 	char c;
 
-	(void)flush(log);
+	err = log->fault != 0 ? log->fault : flush(log);
 	switch (q->op) {
 	case REQ_SYNC:
-		log->dirty = log->fd != -1;
+		if (err == 0) {
+			log->dirty = log->fd != -1;
+			err = file_sync(log);
+		}
 		break;
 	case REQ_HOLD:
+		if (err < 0)
+			break;	/* the file refuses: no hold written */
 		if (log->fd == -1) {
 			err = -EBADF;
 			break;
@@ -1582,9 +1986,21 @@ handle_request(struct evlog *log, struct request *q)
 		seq = append(log, body, len, true);
 		if ((err = flush(log)) == 0 && seq == 0)
 			err = -EIO;
+		if (err < 0 && log->b.lines == 1 && log->b.done == 0) {
+			/* Refused, so not written at all, as the caller is
+			   told (the batch held the hold alone). */
+			(void)batch_drop(log, false);
+			store64(&log->st_held, held_events(log));
+		}
 		break;
 	case REQ_REOPEN:
-		file_sync(log);
+		/* What the old file refused goes to the new one. */
+		if (log->fault == 0)
+			(void)file_sync(log);
+		if (log->b.done > 0)
+			log_warnx("events %s: left with %zu bytes of a line "
+			    "cut short", log->path, log->b.done);
+		log->b.done = 0;
 		if (log->fd != -1)
 			close(log->fd);
 		free(log->path);
@@ -1592,9 +2008,16 @@ handle_request(struct evlog *log, struct request *q)
 		log->fd = q->fd;
 		q->path = NULL;
 		q->fd = -1;
+		if (log->fault != 0)
+			fault_end(log, false);	/* a new file, a new try */
+		err = 0;
 		if (log->fd == -1) {
 			__atomic_store_n(&log->open, 0, __ATOMIC_RELEASE);
-			log_info("events: closed");
+			if ((dropped = batch_drop(log, true)) > 0)
+				log_warnx("events: closed, with %" PRIu64 " "
+				    "events the file refused", dropped);
+			else
+				log_info("events: closed");
 			break;
 		}
 		log->size = fstat(log->fd, &st) == 0 ? (uint64_t)st.st_size :
@@ -1602,28 +2025,68 @@ handle_request(struct evlog *log, struct request *q)
 		/* Back to a file whose end is this chain's: no news. */
 		ours = log->size > 0 && read_tail(log->fd, log->size,
 		    &t) == 0 && t.found && t.partial == 0 && t.skipped == 0 &&
-		    t.seq == log->seq && memcmp(t.hash, log->hash,
-		    EVLOG_HASH_HEX) == 0;
+		    t.seq == log->b.start_seq && memcmp(t.hash,
+		    log->b.start_hash, EVLOG_HASH_HEX) == 0;
 		if (log->size > 0 && !ours) {
 			log_warnx("events %s: already holds events; the chain "
 			    "carries on from seq %" PRIu64 " after them, and "
 			    "verify-log will show where they join", log->path,
-			    log->seq + 1);
+			    log->b.start_seq + 1);
 			if (pread(log->fd, &c, 1, (off_t)log->size - 1) == 1 &&
-			    c != '\n' && atomicfile_write_all(log->fd, "\n", 1) == 0)
-				log->size++;
+			    c != '\n')
+				batch_newline_first(log);
 		}
 		log->next_midnight = next_midnight(policy_now(log).tv_sec);
 		__atomic_store_n(&log->open, 1, __ATOMIC_RELEASE);
 		len = own_body(log, body, sizeof(body), "log", "reopened",
 		    "%s", "");
 		seq = append(log, body, len, true);
-		err = flush(log);
+		/* Moved: if the new file refuses too, the events wait. */
+		(void)flush(log);
 		log_info("events: now %s, from seq %" PRIu64, log->path, seq);
 		break;
 	}
-	file_sync(log);
+	if (log->fault == 0)
+		(void)file_sync(log);
 	request_done(log, q, err, seq);
+}
+
+/*
+ * Empties the ring without writing (the file refused to the end): its
+ * events are counted as lost to errors, and a request in it is answered
+ * with the file's error.  Returns how many events.
+ */
+static uint64_t
+ring_drop(struct evlog *log)
+{
+	struct request *q;
+	uint64_t n = 0;
+	uint32_t word, len;
+	uint8_t *hdr;
+	size_t off, first;
+
+	for (;;) {
+		hdr = log->ring + (log->tail & (log->ring_size - 1));
+		word = __atomic_load_n((uint32_t *)(void *)hdr,
+		    __ATOMIC_ACQUIRE);
+		if (!(word & REC_COMMITTED))
+			break;
+		memcpy(&len, hdr + 4, 4);
+		if ((word & 0xff) == REC_REQUEST) {
+			off = (size_t)((log->tail + 8) & (log->ring_size - 1));
+			first = sizeof(q) < log->ring_size - off ? sizeof(q) :
+			    log->ring_size - off;
+			memcpy(&q, log->ring + off, first);
+			memcpy((char *)&q + first, log->ring,
+			    sizeof(q) - first);
+			request_done(log, q, log->fault, 0);
+		} else if ((word & 0xff) != REC_OBSERVE)
+			n++;
+		memset(hdr, 0, 4);
+		log->tail += rec_total(len);
+	}
+	store64(&log->st_errors, load64(&log->st_errors) + n);
+	return n;
 }
 
 /* Takes what the producers committed, in order.  Returns how many. */
@@ -1634,9 +2097,11 @@ drain(struct evlog *log)
 	struct request *q;
 	uint32_t word, len;
 	uint8_t *hdr;
-	size_t total, off, first, n = 0;
+	size_t total, off, first, room, n = 0;
 
 	for (;;) {
+		if (log->fault != 0)
+			break;	/* held in the ring until a try works */
 		hdr = log->ring + (t & (log->ring_size - 1));
 		word = __atomic_load_n((uint32_t *)(void *)hdr,
 		    __ATOMIC_ACQUIRE);
@@ -1644,6 +2109,11 @@ drain(struct evlog *log)
 			break;
 		memcpy(&len, hdr + 4, 4);
 		total = rec_total(len);
+		/* Room for what it writes, or it stays in the ring. */
+		room = (word & 0xff) == REC_OBSERVE ? OBSERVE_ROOM :
+		    (word & 0xff) == REC_REQUEST ? 0 : len + EVLOG_FRAME_MAX;
+		if (log->b.len + room > BATCH_CAP && flush(log) < 0)
+			break;
 		/* The body, out of the ring whole (it may wrap). */
 		off = (size_t)((t + 8) & (log->ring_size - 1));
 		first = len < log->ring_size - off ? len : log->ring_size - off;
@@ -1715,10 +2185,11 @@ periodic(struct evlog *log)
 		log->next_purge = 0;
 	}
 	pthread_mutex_unlock(&log->mu);
-	if (log->fd == -1)
+	if (log->fd == -1 || log->fault != 0)
 		return;
-	if (log->dirty && ms_since(&log->last_sync) >= (long)log->opts.sync_ms)
-		file_sync(log);
+	if (log->dirty && ms_since(&log->last_sync) >=
+	    (long)log->opts.sync_ms && file_sync(log) < 0)
+		return;
 	now = policy_now(log);
 	if (now.tv_sec >= log->next_midnight) {
 		if (log->opts.rotate_daily && log->size > 0)
@@ -1733,8 +2204,21 @@ static void
 writer_wait(struct evlog *log)
 {
 	struct pollfd pfd = { log->efd, POLLIN, 0 };
+	int64_t ms;
 	uint64_t v;
 
+	if (log->fault != 0) {
+		/* Not "sleeping": producers need not kick a writer that
+		   drains nothing until the next try. */
+		ms = log->retry_at - mono_ms();
+		ms = ms < 1 ? 1 : ms > 1000 ? 1000 : ms;
+		if (!__atomic_load_n(&log->stop, __ATOMIC_ACQUIRE))
+			(void)poll(&pfd, 1, (int)ms);
+		if (read(log->efd, &v, sizeof(v)) == -1) {
+			/* EAGAIN: nobody kicked */
+		}
+		return;
+	}
 	__atomic_store_n(&log->sleeping, 1, __ATOMIC_RELAXED);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!ring_ready(log) && !__atomic_load_n(&log->stop,
@@ -1747,27 +2231,73 @@ writer_wait(struct evlog *log)
 	}
 }
 
+/* A reopen the file's refusal put ahead of the queue (request()). */
+static void
+take_urgent(struct evlog *log)
+{
+	struct request *q;
+
+	pthread_mutex_lock(&log->mu);
+	q = log->urgent;
+	log->urgent = NULL;
+	pthread_mutex_unlock(&log->mu);
+	if (q != NULL)
+		handle_request(log, q);
+}
+
+/*
+ * The last of it, at evlog_close(): everything queued is written and
+ * synced; if the file refuses even one more try, what waits for it is
+ * lost, and said so.
+ */
+static void
+finish(struct evlog *log)
+{
+	uint64_t n;
+
+	take_urgent(log);
+	if (log->fault != 0)
+		retry(log, true);
+	if (log->fault == 0) {
+		(void)drain(log);
+		tell_lost(log);
+		(void)flush(log);
+		(void)file_sync(log);
+	}
+	if (log->fault == 0)
+		return;
+	n = batch_drop(log, true) + ring_drop(log);
+	n += load64(&log->lost_pending) + log->fail_lost;
+	log_warnx("events %s: %s: %" PRIu64 " events never written (the "
+	    "file refused them to the end)", log->path, sg_strerror(log->fault),
+	    n);
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct evlog *log = arg;
 
 	for (;;) {
-		(void)drain(log);
-		tell_lost(log);
-		(void)flush(log);
+		take_urgent(log);
+		if (log->fault != 0)
+			retry(log, false);
+		if (log->fault == 0) {
+			(void)drain(log);
+			tell_lost(log);
+			(void)flush(log);
+		}
 		periodic(log);
 		if (log->hooks.tick != NULL)
 			log->hooks.tick(log->hooks.arg, log);
 		if (__atomic_load_n(&log->stop, __ATOMIC_ACQUIRE) &&
-		    !ring_ready(log))
+		    (log->fault != 0 || !ring_ready(log)))
 			break;
+		if (log->fault != 0)
+			store64(&log->st_held, held_events(log));
 		writer_wait(log);
 	}
-	(void)drain(log);
-	tell_lost(log);
-	(void)flush(log);
-	file_sync(log);
+	finish(log);
 	return NULL;
 }
 
@@ -1801,7 +2331,7 @@ evlog_open(const char *path, const struct evlog_opts *opts)
 	pthread_mutex_init(&log->mu, NULL);
 	pthread_cond_init(&log->cv, NULL);
 	if ((log->ring = aligned_alloc(64, log->ring_size)) == NULL ||
-	    (log->b.buf = malloc(BATCH_CAP)) == NULL ||
+	    (log->b.buf = malloc(BATCH_CAP + 1)) == NULL ||
 	    (log->md = EVP_MD_CTX_new()) == NULL ||
 	    (log->path = strdup(path)) == NULL) {
 		err = -ENOMEM;
@@ -1820,8 +2350,9 @@ evlog_open(const char *path, const struct evlog_opts *opts)
 	clock_gettime(CLOCK_MONOTONIC, &log->last_sync);
 	if ((err = recover(log)) < 0)
 		goto fail;
-	batch_reset(log);
-	store64(&log->st_seq, log->seq);
+	if (log->b.len == 0)
+		batch_reset(log);	/* else kept: the file refused it */
+	store64(&log->st_seq, log->b.start_seq);
 	log->next_midnight = next_midnight(policy_now(log).tv_sec);
 	if (log->opts.keep_days > 0)
 		purge(log);
@@ -1867,10 +2398,7 @@ evlog_close(struct evlog *log)
 	} else if (log->ring != NULL && log->b.buf != NULL &&
 	    log->md != NULL) {
 		/* Never started: what was put is written all the same. */
-		(void)drain(log);
-		tell_lost(log);
-		(void)flush(log);
-		file_sync(log);
+		finish(log);
 	}
 	if (log->fd != -1)
 		close(log->fd);
@@ -1943,8 +2471,7 @@ evlog_observe(struct evlog *log, const void *obs, size_t len)
 		return SG_ELIMIT;
 	if (ring_put(log, REC_OBSERVE, obs, len) == 0)
 		return 0;
-	__atomic_fetch_add(&log->lost_pending, 1, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&log->lost_total, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&log->lost_obs, 1, __ATOMIC_RELAXED);
 	return SG_ELIMIT;
 }
 
@@ -2024,24 +2551,45 @@ static int
 request(struct evlog *log, struct request *q, uint64_t *seq)
 {
 	struct timespec until, pause = { 0, 1000 * 1000 };
+	uint64_t one = 1;
 	int err, tries;
+	bool busy;
 
 	q->refs = 2;
 	if (!log->started) {
 		(void)drain(log);
 		handle_request(log, q);
 	} else {
-		for (tries = 0; ring_put(log, REC_REQUEST, &q,
-		    sizeof(q)) < 0; tries++) {
-			if (tries == REQUEST_WAIT_MS) {
+		for (tries = 0;; tries++) {
+			/* The file refuses: no waiting behind the events it
+			   holds up.  A reopen (to a file that may take them)
+			   goes ahead of them; the rest fail. */
+			err = __atomic_load_n(&log->refusing, __ATOMIC_ACQUIRE);
+			if (err != 0 && q->op == REQ_REOPEN) {
+				pthread_mutex_lock(&log->mu);
+				if (!(busy = log->urgent != NULL))
+					log->urgent = q;
+				pthread_mutex_unlock(&log->mu);
+				if (busy)
+					err = -EBUSY;
+				else {
+					(void)!write(log->efd, &one,
+					    sizeof(one));
+					break;
+				}
+			}
+			if (err != 0 || tries == REQUEST_WAIT_MS) {
 				q->refs = 1;
 				request_unref(log, q);
-				return -EAGAIN;
+				return err != 0 ? err : -EAGAIN;
+			}
+			if (ring_put(log, REC_REQUEST, &q, sizeof(q)) == 0) {
+				evlog_kick(log);
+				break;
 			}
 			evlog_kick(log);
 			nanosleep(&pause, NULL);
 		}
-		evlog_kick(log);
 	}
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += REQUEST_WAIT_MS / 1000;
@@ -2128,9 +2676,19 @@ evlog_get_stats(struct evlog *log, struct evlog_stats *st)
 	st->written = load64(&log->st_written);
 	st->errors = load64(&log->st_errors);
 	st->lost = load64(&log->lost_total);
+	st->observe_lost = load64(&log->lost_obs);
 	st->rotations = load64(&log->st_rotations);
 	st->purged = load64(&log->st_purged);
 	st->seq = load64(&log->st_seq);
+	st->write_errors = load64(&log->st_write_errors);
+	st->outages = load64(&log->st_outages);
+	st->held = load64(&log->st_held);
+	st->queue_bytes = log->ring_size;
+	st->queued_bytes = (size_t)(__atomic_load_n(&log->head,
+	    __ATOMIC_ACQUIRE) - __atomic_load_n(&log->tail, __ATOMIC_ACQUIRE));
+	st->refusing = __atomic_load_n(&log->refusing, __ATOMIC_ACQUIRE);
+	st->refusing_ms = st->refusing == 0 ? 0 : (uint64_t)(mono_ms() -
+	    __atomic_load_n(&log->st_fault_since, __ATOMIC_RELAXED));
 }
 
 /* ============================================================ verifying */

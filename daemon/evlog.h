@@ -39,8 +39,10 @@
  *   [,"indicator":"I","severity":"info"|"warning"|"critical"]
  * BODY of the log's own events (kind "log") and of holds, exactly:
  *   ,"action":"lost","count":N         N events could not be recorded
- *                                      (the queue was full, or a write
- *                                      failed) since the last such event
+ *                                      since the last such event: the
+ *                                      queue was full (the writer behind,
+ *                                      or the file refusing writes), or
+ *                                      they found no room while it did
  *   ,"action":"recovered","length":L   the line before this one is the
  *                                      L-byte start of a line a crash cut
  *                                      short (its bytes are left as they
@@ -87,6 +89,34 @@
  * critical event (an abuse-list hit, a critical indicator, a hold) and
  * otherwise once a second, rotates and purges.  It alone touches the file
  * and the chain, so the chain cannot fork.
+ *
+ * A file that refuses writes (ENOSPC, EDQUOT, EROFS, EIO, ...) loses
+ * nothing that can be held:
+ *
+ *   write() fails ──▶ the whole lines that went in stay, the part of a line
+ *   or falls short    after them is cut off (ftruncate(); should that fail
+ *                     too, the rest of the batch completes it later); the
+ *                     rest of the batch (at most 256 KiB) is kept, and the
+ *                     writer stops draining: events wait in the ring
+ *                     (queue_bytes), producers go on, and what the full
+ *                     ring refuses is counted as lost, as ever
+ *   100 ms later,  ──▶ the writer tries the kept batch again (after EROFS or
+ *   doubling to 5 s    EIO it closes the file at once, so that it can be
+ *                     remounted, and opens PATH anew at each try)
+ *   a try works    ──▶ the kept batch, then the ring in order, then a "lost"
+ *                     event with the count of what the ring refused
+ *
+ * So the file always ends with a whole line (but for the rare write cut
+ * short that ftruncate() cannot take back either, completed later), the
+ * chain has a line in the file for every seq it gave out, and the only
+ * events lost are the ring's overflow, counted in a "lost" event.  While
+ * the file refuses, evlog_sync() and evlog_hold() fail at once with its
+ * error, evlog_reopen() (to another disk, say) goes ahead of the events
+ * held, and evlog_get_stats() says so (refusing, held).  After EROFS or
+ * EIO, PATH is taken again only on the file system it was on.
+ * The events still held when the daemon stops are lost, counted in errors
+ * (and said in the log); the chain goes on from the file's end at the
+ * next start, as ever.
  */
 #ifndef SG_EVLOG_H
 #define SG_EVLOG_H
@@ -149,6 +179,14 @@ struct event {
 					   confidential) */
 };
 
+/* What the writer is about to do to the file (evlog_opts.io_fault). */
+enum evlog_io {
+	EVLOG_IO_WRITE,		/* write(2) of len bytes */
+	EVLOG_IO_SYNC,		/* fdatasync(2) */
+	EVLOG_IO_TRUNCATE,	/* ftruncate(2), taking back a write */
+	EVLOG_IO_OPEN,		/* open(2) of PATH again, after EROFS or EIO */
+};
+
 /* The writer's settings; zeroes are the defaults. */
 struct evlog_opts {
 	uint64_t	 rotate_bytes;	/* 0: no rotation by size */
@@ -160,15 +198,41 @@ struct evlog_opts {
 	time_t		 clock_offset;	/* added to the wall clock for the
 					   log's own events and rotation
 					   (safegated -T) */
+	/*
+	 * Tests only (NULL in the daemon): a fault to inject, called in the
+	 * writer before each call of enum evlog_io, with the file's
+	 * descriptor (-1 for EVLOG_IO_OPEN).  0 lets it be made; a -errno
+	 * fails it with that, unmade; for a write, a length 0 < n < len
+	 * makes it a short write of n bytes.  Set at evlog_open(), never
+	 * changed (evlog_set_opts() leaves it).
+	 */
+	long		(*io_fault)(void *arg, enum evlog_io, int fd,
+			    size_t len);
+	void		*io_fault_arg;
 };
 
 struct evlog_stats {
 	uint64_t	 written;	/* lines written */
-	uint64_t	 errors;	/* events a failed write lost */
+	uint64_t	 errors;	/* events a refusing file lost: those
+					   still held at exit or at a reopen
+					   to nothing, and those that found no
+					   room while it refused */
 	uint64_t	 lost;		/* events a full queue lost */
+	uint64_t	 observe_lost;	/* observations it refused */
 	uint64_t	 rotations;
 	uint64_t	 purged;	/* rotated files deleted */
 	uint64_t	 seq;		/* of the last line written */
+	uint64_t	 write_errors;	/* write(), fdatasync() and reopen
+					   calls that failed */
+	uint64_t	 outages;	/* times the file began to refuse */
+	uint64_t	 held;		/* events waiting for the file to
+					   take writes (counted at each try;
+					   0 while it takes them) */
+	size_t		 queue_bytes;	/* the queue's size, */
+	size_t		 queued_bytes;	/* and how much of it is in use */
+	int		 refusing;	/* 0, or the -errno the file refuses
+					   writes with now */
+	uint64_t	 refusing_ms;	/* for how long, so far */
 };
 
 /*
@@ -219,6 +283,11 @@ int	evlog_submit(struct evlog *, const struct event *);
  * caller's: 0 or -errno), the chain carrying on; NULL or "" closes it and
  * later events are dropped uncounted.  evlog_set_opts(): rotation and
  * retention (not the queue), from the next event on.
+ * While the file refuses writes, evlog_sync() and evlog_hold() fail at
+ * once with its -errno (a hold is then not written at all), and one whose
+ * own write is refused fails with that.  evlog_reopen() then goes ahead
+ * of the events waiting: those the old file refused are written to the
+ * new one first, then its "reopened" event, then the queue's, in order.
  */
 int	evlog_hold(struct evlog *, uint64_t target, const char *reason,
 	    uint64_t *hold_seq) SG_WUR;
@@ -237,7 +306,9 @@ void	evlog_get_stats(struct evlog *, struct evlog_stats *);
  * a producer queued with evlog_observe() (len bytes, copied: at most
  * EVLOG_LINE_MAX); it may write events with evlog_emit(), which chains
  * them at once, after everything queued before the observation.  An
- * observation the full queue refused counts as lost, like an event.
+ * observation the full queue refused is no event: it is counted apart
+ * (evlog_stats.observe_lost), not in a "lost" event, which counts events
+ * alone.
  * line(): called in the writer thread for each line once write() has put
  * it in the file (without its newline), with its seq, hash (64 hex digits,
  * not NUL-terminated) and kind.
@@ -256,7 +327,9 @@ struct evlog_hooks {
 void	evlog_set_hooks(struct evlog *, const struct evlog_hooks *);
 /* Any thread, never blocking: 0 or SG_ELIMIT (full, counted as lost). */
 int	evlog_observe(struct evlog *, const void *obs, size_t len);
-/* From observe() only.  0, or SG_ELIMIT from evlog_format(). */
+/* From observe() only.  0, or SG_ELIMIT from evlog_format().  While the
+ * file refuses writes, an event that finds the kept batch full is lost,
+ * and counted (errors; a "lost" event). */
 int	evlog_emit(struct evlog *, const struct event *);
 
 /* ---------------------------------------------------------- reading */

@@ -1084,3 +1084,599 @@ Test(evlog, regress_fuzz_empty_kind)
 		cr_assert_neq(evlog_parse_line(bad[i], strlen(bad[i]), &l), 0,
 		    "%zu", i);
 }
+
+/* ------------------------------------------------ a file refusing writes */
+
+/*
+ * A disk for evlog_opts.io_fault: it holds `limit` bytes of the events
+ * file (-1: any), then refuses with full_err (0: -ENOSPC), cutting a write
+ * short where it reaches the limit; fail (if not 0) refuses every call,
+ * and truncate_err every ftruncate().  With ino, only that file is on it
+ * (the others are on a good disk).  The test thread changes it while the
+ * writer runs: atomics.
+ */
+struct disk {
+	ino_t		 ino;
+	long		 limit;
+	int		 full_err;
+	int		 fail;
+	int		 truncate_err;
+	int		 sync_fails;	/* this many fdatasync()s fail, EIO */
+	unsigned	 calls[4];	/* by enum evlog_io */
+};
+
+static long
+disk_io(void *arg, enum evlog_io op, int fd, size_t len)
+{
+	struct disk *d = arg;
+	struct stat st;
+	long limit = __atomic_load_n(&d->limit, __ATOMIC_ACQUIRE), size;
+	int fail = __atomic_load_n(&d->fail, __ATOMIC_ACQUIRE);
+	int full = __atomic_load_n(&d->full_err, __ATOMIC_ACQUIRE);
+
+	__atomic_fetch_add(&d->calls[op], 1, __ATOMIC_RELAXED);
+	if (fd != -1 && fstat(fd, &st) == 0 && d->ino != 0 &&
+	    st.st_ino != d->ino)
+		return 0;
+	if (op == EVLOG_IO_TRUNCATE)
+		return __atomic_load_n(&d->truncate_err, __ATOMIC_ACQUIRE);
+	if (fail != 0)
+		return fail;
+	if (op == EVLOG_IO_SYNC && __atomic_load_n(&d->sync_fails,
+	    __ATOMIC_ACQUIRE) > 0) {
+		__atomic_fetch_sub(&d->sync_fails, 1, __ATOMIC_RELAXED);
+		return -EIO;
+	}
+	if (op != EVLOG_IO_WRITE || limit < 0)
+		return 0;
+	size = fstat(fd, &st) == 0 ? (long)st.st_size : 0;
+	if (size >= limit)
+		return full != 0 ? full : -ENOSPC;
+	if (size + (long)len > limit)
+		return limit - size;	/* a short write */
+	return 0;
+}
+
+static void
+disk_set(struct disk *d, long limit, int fail)
+{
+	__atomic_store_n(&d->limit, limit, __ATOMIC_RELEASE);
+	__atomic_store_n(&d->fail, fail, __ATOMIC_RELEASE);
+}
+
+static long
+file_size(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0);
+	return (long)st.st_size;
+}
+
+/* Waits (at most ms) until the writer's stats say `refusing`. */
+static void
+wait_refusing(struct evlog *log, int refusing, int ms)
+{
+	struct evlog_stats st;
+	int i;
+
+	for (i = 0; i < ms / 10; i++) {
+		evlog_get_stats(log, &st);
+		if (st.refusing == refusing)
+			return;
+		usleep(10 * 1000);
+	}
+	cr_assert_fail("the writer never said refusing %d (it says %d)",
+	    refusing, st.refusing);
+}
+
+/* Waits (at most ms) until stats field `field` is at least want. */
+#define WAIT_STAT(log, field, want, ms) do {				\
+	struct evlog_stats ws_;						\
+	int ws_i_;							\
+									\
+	for (ws_i_ = 0; ws_i_ < (ms) / 10; ws_i_++) {			\
+		evlog_get_stats((log), &ws_);				\
+		if (ws_.field >= (want))				\
+			break;						\
+		usleep(10 * 1000);					\
+	}								\
+} while (0)
+
+/* Submits events base .. base+n-1, their ts base's second + i: how many
+   the queue took. */
+static int
+submit_n(struct evlog *log, int base, int n)
+{
+	struct event ev = sample();
+	int i, ok = 0;
+
+	for (i = 0; i < n; i++) {
+		ev.ts.tv_sec = 1700000000 + base + i;
+		ok += evlog_submit(log, &ev) == 0;
+	}
+	return ok;
+}
+
+/*
+ * The "dns" lines of buf: how many, and whether their ts keep the order
+ * they were submitted in (each one second after the one before).  Also
+ * whether the file ends with a whole line.
+ */
+static size_t
+dns_in_order(const char *buf, bool *ordered)
+{
+	const char *p = buf, *nl, *ts;
+	char last[40] = "", cur[40];
+	size_t n = 0;
+
+	*ordered = true;
+	for (; *p != '\0'; p = nl + 1) {
+		nl = strchr(p, '\n');
+		cr_assert_not_null(nl, "the file ends with a line cut short");
+		if (memmem(p, (size_t)(nl - p), "\"kind\":\"dns\"", 12) == NULL)
+			continue;
+		ts = strstr(p, "\"ts\":\"");
+		cr_assert(ts != NULL && ts < nl);
+		snprintf(cur, sizeof(cur), "%.27s", ts + 6);
+		*ordered &= strcmp(last, cur) < 0;
+		memcpy(last, cur, sizeof(last));
+		n++;
+	}
+	return n;
+}
+
+/* The last line of buf (with its newline), as a new string. */
+static char *
+last_line(const char *buf, size_t len)
+{
+	const char *p;
+
+	cr_assert(len > 0 && buf[len - 1] == '\n');
+	p = memrchr(buf, '\n', len - 1);
+	p = p != NULL ? p + 1 : buf;
+	return strndup(p, (size_t)(buf + len - p));
+}
+
+Test(evlog, a_full_disk_holds_events_and_writes_them_in_order_later)
+{
+	struct disk d = { .limit = -1 };
+	struct evlog_opts o = { .io_fault = disk_io, .io_fault_arg = &d };
+	struct hooked h = { 0, 0, true, true, 0 };
+	struct evlog_hooks hooks = { NULL, on_line, NULL, &h };
+	struct evlog_report r;
+	struct evlog_stats st;
+	struct evlog *log;
+	struct tmp t;
+	uint64_t seq, fit;
+	char *buf;
+	size_t len, n;
+	bool ordered;
+	long line;
+
+	tmp_init(&t);
+	log = evlog_open(t.path, &o);
+	cr_assert_not_null(log);
+	evlog_set_hooks(log, &hooks);
+	cr_assert_eq(evlog_start(log), 0);
+	cr_assert_eq(submit_n(log, 0, 5), 5);
+	cr_assert_eq(evlog_sync(log), 0);
+
+	/* Room for a few lines and a part of one: then the disk is full. */
+	line = file_size(t.path) / 5;	/* seqs 1-9: one length */
+	fit = (uint64_t)(1000 / line);
+	cr_assert(fit >= 2 && fit <= 4 && 1000 % line != 0);
+	disk_set(&d, file_size(t.path) + 1000, 0);
+	cr_assert_eq(submit_n(log, 5, 50), 50);
+	wait_refusing(log, -ENOSPC, 2000);
+	cr_assert_eq(evlog_sync(log), -ENOSPC, "a sync fails at once");
+	cr_assert_eq(evlog_hold(log, 1, "refused", &seq), -ENOSPC);
+	WAIT_STAT(log, held, 50 - fit, 3000);	/* counted at each try */
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.outages, 1);
+	cr_assert_geq(st.write_errors, 1);
+	cr_assert_eq(st.written, 5 + fit, "the whole lines that fitted: %lu",
+	    (unsigned long)st.written);
+	cr_assert_eq(st.seq, 5 + fit);
+	cr_assert_eq(st.held, 50 - fit, "held: %lu", (unsigned long)st.held);
+	cr_assert_eq(st.lost + st.errors, 0);
+	/* No line cut short at the end, and the chain is whole so far. */
+	buf = slurp(t.path, &len);
+	cr_assert_eq(buf[len - 1], '\n');
+	cr_assert_eq(dns_in_order(buf, &ordered), 5 + fit);
+	free(buf);
+	verify_one(t.path, &r);
+	cr_assert(r.intact, "%s", r.why);
+	cr_assert_eq(r.last_seq, 5 + fit);
+
+	/* Room again: the events held are written, in order. */
+	WAIT_STAT(log, write_errors, 3, 5000);	/* tries refused */
+	disk_set(&d, -1, 0);
+	wait_refusing(log, 0, 8000);
+	cr_assert_eq(evlog_sync(log), 0);
+	cr_assert_eq(submit_n(log, 55, 5), 5);
+	cr_assert_eq(evlog_sync(log), 0);
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.written, 60);
+	cr_assert_eq(st.held, 0);
+	cr_assert_eq(st.lost + st.errors, 0);
+	cr_assert_geq(st.write_errors, 3, "tried again: %lu",
+	    (unsigned long)st.write_errors);
+	evlog_close(log);
+	cr_assert_eq(h.lines, 60, "each line handed on once: %lu",
+	    (unsigned long)h.lines);
+	cr_assert(h.ordered && h.hashes_ok);
+
+	buf = slurp(t.path, &len);
+	n = dns_in_order(buf, &ordered);
+	cr_assert_eq(n, 60);
+	cr_assert(ordered, "the held events keep their order");
+	cr_assert_eq(count_lines(buf, "\"action\":\"lost\""), 0,
+	    "nothing was lost: no \"lost\" event");
+	free(buf);
+	verify_one(t.path, &r);
+	cr_assert(r.intact, "%s at %lu", r.why, (unsigned long)r.line);
+	cr_assert_eq(r.events, 60);
+	cr_assert_eq(r.lost, 0);
+	tmp_free(&t);
+}
+
+Test(evlog, a_long_outage_loses_only_what_the_queue_cannot_hold)
+{
+	struct disk d = { .limit = -1 };
+	struct evlog_opts o = { .queue_bytes = 16 * 1024, .io_fault = disk_io,
+	    .io_fault_arg = &d };
+	struct evlog_report r;
+	struct evlog_stats st;
+	struct evlog *log;
+	struct tmp t;
+	char *buf, *last;
+	size_t len, s, n;
+	bool ordered;
+	int took;
+
+	tmp_init(&t);
+	log = evlog_open(t.path, &o);
+	cr_assert_not_null(log);
+	cr_assert_eq(evlog_start(log), 0);
+	cr_assert_eq(submit_n(log, 0, 3), 3);
+	cr_assert_eq(evlog_sync(log), 0);
+
+	disk_set(&d, file_size(t.path), 0);	/* full */
+	cr_assert_eq(submit_n(log, 3, 1), 1);
+	wait_refusing(log, -ENOSPC, 2000);
+	/* The queue (16 KiB) holds some 40 more; the rest is lost. */
+	took = submit_n(log, 4, 300);
+	cr_assert_gt(took, 20);
+	cr_assert_lt(took, 100);
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.lost, (uint64_t)(300 - took));
+	WAIT_STAT(log, held, (uint64_t)took + 1, 3000);	/* at each try */
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.held, (uint64_t)took + 1, "held: %lu",
+	    (unsigned long)st.held);
+	cr_assert_geq(st.queued_bytes, st.queue_bytes - 1024);
+
+	disk_set(&d, -1, 0);
+	wait_refusing(log, 0, 8000);
+	cr_assert_eq(evlog_sync(log), 0);
+	evlog_close(log);
+
+	buf = slurp(t.path, &len);
+	n = dns_in_order(buf, &ordered);
+	cr_assert_eq(n, (size_t)took + 4);
+	cr_assert(ordered);
+	/* The held events first, then the gap, said. */
+	last = last_line(buf, len);
+	cr_assert(strstr(last, "\"kind\":\"log\",\"action\":\"lost\"") != NULL,
+	    "%s", last);
+	snprintf(buf, len, "\"count\":%d,", 300 - took);
+	cr_assert(strstr(last, buf) != NULL, "%s", last);
+	free(last);
+	free(buf);
+	buf = slurp(t.path, &len);
+	line_at(buf, (size_t)took + 5, &s, &n);
+	cr_assert(memmem(buf + s, n, "\"action\":\"lost\"", 15) != NULL);
+	free(buf);
+	verify_one(t.path, &r);
+	cr_assert(r.intact, "%s at %lu", r.why, (unsigned long)r.line);
+	cr_assert_eq(r.lost, (uint64_t)(300 - took));
+	cr_assert_eq(r.events, (uint64_t)took + 5);
+	tmp_free(&t);
+}
+
+Test(evlog, a_read_only_file_system_holds_events_and_reopens_the_file)
+{
+	struct disk d = { .limit = -1 };
+	struct evlog_opts o = { .io_fault = disk_io, .io_fault_arg = &d };
+	struct evlog_report r;
+	struct evlog_stats st;
+	struct evlog *log;
+	struct tmp t;
+	char *buf;
+	size_t len;
+	bool ordered;
+
+	tmp_init(&t);
+	log = evlog_open(t.path, &o);
+	cr_assert_not_null(log);
+	cr_assert_eq(evlog_start(log), 0);
+	cr_assert_eq(submit_n(log, 0, 4), 4);
+	cr_assert_eq(evlog_sync(log), 0);
+
+	disk_set(&d, -1, -EROFS);
+	cr_assert_eq(submit_n(log, 4, 20), 20);
+	wait_refusing(log, -EROFS, 2000);
+	WAIT_STAT(log, write_errors, 3, 5000);	/* tries: opens refused */
+	WAIT_STAT(log, held, 20, 3000);
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.held, 20);
+	cr_assert_eq(st.written, 4);
+	cr_assert_gt(d.calls[EVLOG_IO_OPEN], 0, "the file is opened anew");
+	buf = slurp(t.path, &len);
+	cr_assert_eq(dns_in_order(buf, &ordered), 4);
+	free(buf);
+
+	disk_set(&d, -1, 0);
+	wait_refusing(log, 0, 8000);
+	cr_assert_eq(submit_n(log, 24, 2), 2);
+	cr_assert_eq(evlog_sync(log), 0);
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.written, 26);
+	cr_assert_eq(st.outages, 1);
+	evlog_close(log);
+	buf = slurp(t.path, &len);
+	cr_assert_eq(dns_in_order(buf, &ordered), 26);
+	cr_assert(ordered);
+	free(buf);
+	verify_one(t.path, &r);
+	cr_assert(r.intact, "%s at %lu", r.why, (unsigned long)r.line);
+	cr_assert_eq(r.events, 26);
+	tmp_free(&t);
+}
+
+Test(evlog, a_line_cut_short_that_cannot_be_taken_back_is_completed)
+{
+	struct disk d = { .limit = -1 };
+	struct evlog_opts o = { .io_fault = disk_io, .io_fault_arg = &d };
+	struct evlog_report r;
+	struct evlog *log;
+	struct tmp t;
+	char *buf;
+	size_t len;
+	bool ordered;
+	long before;
+
+	tmp_init(&t);
+	log = evlog_open(t.path, &o);
+	cr_assert_not_null(log);
+	cr_assert_eq(evlog_start(log), 0);
+	cr_assert_eq(submit_n(log, 0, 2), 2);
+	cr_assert_eq(evlog_sync(log), 0);
+
+	/* 100 bytes go in, ftruncate() fails, then the disk fails. */
+	before = file_size(t.path);
+	__atomic_store_n(&d.truncate_err, -EIO, __ATOMIC_RELEASE);
+	__atomic_store_n(&d.full_err, -EIO, __ATOMIC_RELEASE);
+	disk_set(&d, before + 100, 0);
+	cr_assert_eq(submit_n(log, 2, 3), 3);
+	wait_refusing(log, -EIO, 2000);
+	cr_assert_eq(file_size(t.path), before + 100, "the part is there");
+	cr_assert_gt(d.calls[EVLOG_IO_TRUNCATE], 0);
+	WAIT_STAT(log, write_errors, 2, 3000);	/* reopened, as it was left */
+
+	disk_set(&d, -1, 0);
+	wait_refusing(log, 0, 8000);
+	cr_assert_eq(evlog_sync(log), 0);
+	evlog_close(log);
+	buf = slurp(t.path, &len);
+	cr_assert_eq(dns_in_order(buf, &ordered), 5);
+	cr_assert(ordered);
+	free(buf);
+	verify_one(t.path, &r);
+	cr_assert(r.intact, "%s at %lu", r.why, (unsigned long)r.line);
+	cr_assert_eq(r.torn, 0, "completed, not cut");
+	tmp_free(&t);
+}
+
+Test(evlog, a_failed_sync_is_counted_and_tried_again)
+{
+	struct disk d = { .limit = -1 };
+	struct evlog_opts o = { .io_fault = disk_io, .io_fault_arg = &d };
+	struct evlog_report r;
+	struct evlog_stats st;
+	struct event ev = sample();
+	struct evlog *log;
+	struct tmp t;
+
+	tmp_init(&t);
+	log = evlog_open(t.path, &o);
+	cr_assert_not_null(log);
+	cr_assert_eq(evlog_start(log), 0);
+	d.sync_fails = 1;
+	ev.hold = true;		/* critical: synced at once */
+	cr_assert_eq(evlog_submit(log, &ev), 0);
+	WAIT_STAT(log, outages, 1, 3000);	/* a short one */
+	wait_refusing(log, 0, 3000);
+	cr_assert_eq(evlog_sync(log), 0);
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.write_errors, 1);
+	cr_assert_eq(st.outages, 1);
+	cr_assert_eq(st.written, 1);
+	cr_assert_geq(d.calls[EVLOG_IO_SYNC], 2, "synced again");
+	evlog_close(log);
+	verify_one(t.path, &r);
+	cr_assert(r.intact, "%s", r.why);
+	cr_assert_eq(r.events, 1);
+	tmp_free(&t);
+}
+
+Test(evlog, stopping_while_the_disk_refuses_leaves_a_whole_chain)
+{
+	struct disk d = { .limit = -1 };
+	struct evlog_opts o = { .io_fault = disk_io, .io_fault_arg = &d };
+	struct evlog_report r;
+	struct evlog *log;
+	struct tmp t;
+	char *buf;
+	size_t len;
+	bool ordered;
+
+	tmp_init(&t);
+	log = evlog_open(t.path, &o);
+	cr_assert_not_null(log);
+	cr_assert_eq(evlog_start(log), 0);
+	cr_assert_eq(submit_n(log, 0, 3), 3);
+	cr_assert_eq(evlog_sync(log), 0);
+	disk_set(&d, file_size(t.path) + 500, 0);
+	cr_assert_eq(submit_n(log, 3, 10), 10);
+	wait_refusing(log, -ENOSPC, 2000);
+	evlog_close(log);	/* the events held are lost, and said */
+	buf = slurp(t.path, &len);
+	cr_assert_eq(buf[len - 1], '\n');
+	cr_assert_eq(dns_in_order(buf, &ordered), 4);
+	free(buf);
+
+	/* A restart carries the chain on from the file's end. */
+	write_events(t.path, NULL, 2);
+	verify_one(t.path, &r);
+	cr_assert(r.intact, "%s at %lu", r.why, (unsigned long)r.line);
+	cr_assert_eq(r.events, 6);
+	tmp_free(&t);
+}
+
+Test(evlog, a_full_disk_at_open_holds_the_recovered_event)
+{
+	struct disk d = { .limit = -1 };
+	struct evlog_opts o = { .io_fault = disk_io, .io_fault_arg = &d };
+	struct evlog_report r;
+	struct evlog_stats st;
+	struct evlog *log;
+	struct tmp t;
+
+	tmp_init(&t);
+	write_events(t.path, NULL, 3);
+	append_text(t.path, "{\"seq\":4,\"ts\":\"2023");
+	disk_set(&d, file_size(t.path), 0);
+	log = evlog_open(t.path, &o);
+	cr_assert_not_null(log, "a full disk does not stop the daemon");
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.refusing, -ENOSPC);
+	cr_assert_eq(st.seq, 3);
+	cr_assert_eq(evlog_start(log), 0);
+	cr_assert_eq(submit_n(log, 10, 2), 2);
+	disk_set(&d, -1, 0);
+	wait_refusing(log, 0, 3000);
+	cr_assert_eq(evlog_sync(log), 0);
+	evlog_close(log);
+	verify_one(t.path, &r);
+	cr_assert(r.intact, "%s at %lu", r.why, (unsigned long)r.line);
+	cr_assert_eq(r.torn, 1);
+	cr_assert_eq(r.events, 6);
+	tmp_free(&t);
+}
+
+Test(evlog, a_hold_the_disk_refuses_is_not_written_at_all)
+{
+	struct disk d = { .limit = -1 };
+	struct evlog_opts o = { .io_fault = disk_io, .io_fault_arg = &d };
+	struct evlog_report r;
+	struct evlog_stats st;
+	struct evlog *log;
+	struct tmp t;
+	uint64_t seq = 0;
+	char *buf;
+	size_t len;
+
+	tmp_init(&t);
+	log = evlog_open(t.path, &o);
+	cr_assert_not_null(log);
+	cr_assert_eq(evlog_start(log), 0);
+	cr_assert_eq(submit_n(log, 0, 2), 2);
+	cr_assert_eq(evlog_sync(log), 0);
+	disk_set(&d, file_size(t.path), 0);
+	cr_assert_eq(evlog_hold(log, 1, "refused", &seq), -ENOSPC,
+	    "its own write refused");
+	disk_set(&d, -1, 0);
+	wait_refusing(log, 0, 3000);
+	cr_assert_eq(evlog_hold(log, 2, "taken", &seq), 0);
+	cr_assert_eq(seq, 3, "the refused hold took no seq");
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.errors + st.lost, 0);
+	evlog_close(log);
+	buf = slurp(t.path, &len);
+	cr_assert_null(strstr(buf, "refused"));
+	cr_assert_not_null(strstr(buf, "\"reason\":\"taken\""));
+	free(buf);
+	verify_one(t.path, &r);
+	cr_assert(r.intact, "%s", r.why);
+	cr_assert_eq(r.events, 3);
+	cr_assert_eq(r.holds, 1);
+	tmp_free(&t);
+}
+
+Test(evlog, a_reopen_while_the_disk_refuses_takes_the_held_events_along)
+{
+	struct disk d = { .limit = -1 };
+	struct evlog_opts o = { .io_fault = disk_io, .io_fault_arg = &d };
+	struct evlog_report r;
+	struct evlog_stats st;
+	struct evlog *log;
+	struct stat sb;
+	struct tmp t;
+	char other[160], *a, *b, *both;
+	const char *paths[2];
+	size_t alen, blen, s, n, k;
+	bool ordered;
+	time_t t0;
+
+	tmp_init(&t);
+	snprintf(other, sizeof(other), "%s/other.jsonl", t.dir);
+	log = evlog_open(t.path, &o);
+	cr_assert_not_null(log);
+	cr_assert_eq(stat(t.path, &sb), 0);
+	d.ino = sb.st_ino;	/* the other file is on a good disk */
+	cr_assert_eq(evlog_start(log), 0);
+	cr_assert_eq(submit_n(log, 0, 3), 3);
+	cr_assert_eq(evlog_sync(log), 0);
+	disk_set(&d, file_size(t.path), 0);
+	cr_assert_eq(submit_n(log, 3, 10), 10);
+	wait_refusing(log, -ENOSPC, 2000);
+
+	t0 = time(NULL);
+	cr_assert_eq(evlog_reopen(log, other), 0, "moved, not refused");
+	cr_assert_leq(time(NULL) - t0, 1, "at once, ahead of the queue");
+	evlog_get_stats(log, &st);
+	cr_assert_eq(st.refusing, 0);
+	cr_assert_eq(submit_n(log, 13, 2), 2);
+	cr_assert_eq(evlog_sync(log), 0);
+	evlog_close(log);
+
+	a = slurp(t.path, &alen);
+	b = slurp(other, &blen);
+	cr_assert_eq(dns_in_order(a, &ordered), 3);
+	/* The batch the old file refused, the "reopened" event, the rest
+	   of the held ten (the queue's), the two after it. */
+	cr_assert_eq(count_lines(b, "\"action\":\"reopened\""), 1);
+	for (k = 1; k <= 11; k++) {
+		line_at(b, k, &s, &n);
+		if (memmem(b + s, n, "\"action\":\"reopened\"", 19) != NULL)
+			break;
+	}
+	cr_assert_geq(k, 2, "after the batch the old file refused");
+	cr_assert_leq(k, 11, "before the events put after the move");
+	both = malloc(alen + blen + 1);
+	memcpy(both, a, alen);
+	memcpy(both + alen, b, blen + 1);
+	cr_assert_eq(dns_in_order(both, &ordered), 15);
+	cr_assert(ordered);
+	free(both);
+	free(a);
+	free(b);
+	paths[0] = t.path;
+	paths[1] = other;
+	cr_assert_eq(evlog_verify(paths, 2, &r), 0);
+	cr_assert(r.intact, "%s at %lu", r.why, (unsigned long)r.line);
+	cr_assert_eq(r.events, 16);
+	tmp_free(&t);
+}
