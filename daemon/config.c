@@ -36,7 +36,9 @@
 #include <string.h>
 #include <unistd.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 
 #include <libconfig.h>
 
@@ -3210,6 +3212,89 @@ done:
 	return rc;
 }
 
+/* The file's identity and last change, as read_settled() compares them. */
+static int
+file_id(const char *path, struct stat *st)
+{
+	return stat(path, st) == -1 ? -errno : 0;
+}
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_dev == b->st_dev &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
+}
+
+#define SETTLE_MS	50
+#define SETTLE_TRIES	6
+
+/*
+ * read_text() of a file that may be being written in place (truncated,
+ * then written in pieces): a read between the pieces sees a prefix that
+ * may well parse.  A file changed less than a second ago is read again
+ * SETTLE_MS later, and taken only when two reads in a row found the same
+ * bytes in the same, unchanged file.  An empty file is refused: it is
+ * what a reader sees between an editor's truncate and its write, for as
+ * long as the editor takes; a config of defaults has at least a comment.
+ */
+static int
+read_settled(const char *path, char **text, char *err, size_t errlen)
+{
+	struct timespec pause = { 0, SETTLE_MS * 1000000L }, now;
+	struct stat a, b;
+	char *again;
+	int rc, i;
+
+	*text = NULL;
+	for (i = 0; i < SETTLE_TRIES; i++) {
+		if ((rc = file_id(path, &a)) < 0 ||
+		    (rc = read_text(path, text, err, errlen)) != 0 ||
+		    (rc = file_id(path, &b)) < 0)
+			goto fail;
+		clock_gettime(CLOCK_REALTIME, &now);
+		if (same_file(&a, &b) && now.tv_sec - b.st_ctim.tv_sec > 1)
+			break;
+		nanosleep(&pause, NULL);
+		if ((rc = read_text(path, &again, err, errlen)) != 0)
+			goto fail;
+		if ((rc = file_id(path, &a)) < 0) {
+			free(again);
+			goto fail;
+		}
+		rc = same_file(&a, &b) && strcmp(*text, again) == 0;
+		free(again);
+		if (rc)
+			break;
+		free(*text);
+		*text = NULL;
+	}
+	if (i == SETTLE_TRIES) {
+		snprintf(err, errlen, "%s: changed while being read; "
+		    "write it to another file and rename it", path);
+		return SG_ECONFIG;
+	}
+	if (b.st_size == 0) {
+		snprintf(err, errlen, "%s:1: the file is empty (being "
+		    "written?); a config of defaults needs at least a "
+		    "comment", path);
+		free(*text);
+		*text = NULL;
+		return SG_ECONFIG;
+	}
+	return 0;
+fail:
+	if (rc < 0 && rc != SG_ECONFIG && err[0] == '\0')
+		snprintf(err, errlen, "%s: %s", path, strerror(-rc));
+	free(*text);
+	*text = NULL;
+	return rc;
+}
+
 struct config *
 config_load_file(const char *path, char *err, size_t errlen)
 {
@@ -3217,7 +3302,9 @@ config_load_file(const char *path, char *err, size_t errlen)
 	char *text;
 	int rc;
 
-	if ((rc = read_text(path, &text, err, errlen)) != 0) {
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((rc = read_settled(path, &text, err, errlen)) != 0) {
 		errno = rc == SG_ECONFIG ? EINVAL : -rc;
 		return NULL;
 	}

@@ -618,6 +618,7 @@ struct evlog {
 	bool		 have_dev;	/* (when fault() closed it) */
 	struct timespec	 last_sync;	/* CLOCK_MONOTONIC */
 	time_t		 next_midnight;	/* on the policy clock */
+	time_t		 day_start;	/* the midnight before it */
 	time_t		 rotate_after;	/* after a failed rotation */
 	time_t		 next_purge;	/* CLOCK_MONOTONIC seconds */
 	char		**held;		/* kept by holds at the last purge */
@@ -682,6 +683,18 @@ policy_now(const struct evlog *log)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += log->opts.clock_offset;
 	return ts;
+}
+
+/* The local midnight that began t's day. */
+static time_t
+this_midnight(time_t t)
+{
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return mktime(&tm);
 }
 
 /* The next local midnight after t. */
@@ -1577,6 +1590,23 @@ aside_name(struct evlog *log, const char *prefix, char *out, size_t len)
 	struct tm tm;
 	int k, n;
 
+	if (prefix[0] == '\0') {
+		/* After the clock went back, now's stamp could sort before
+		   the newest rotated file's: verify-log reads them in name
+		   order, so take that stamp (and a -NN) instead. */
+		char **v = NULL;
+		size_t nv = 0;
+
+		if (evlog_rotated(log->path, &v, &nv) == 0 && nv > 0) {
+			const char *sfx = strrchr(v[nv - 1], '.') + 1;
+
+			memset(&tm, 0, sizeof(tm));
+			if (strptime(sfx, "%Y%m%d-%H%M%S", &tm) != NULL &&
+			    timegm(&tm) > now.tv_sec)
+				now.tv_sec = timegm(&tm);
+		}
+		evlog_names_free(v, nv);
+	}
 	gmtime_r(&now.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
 	for (k = 0; k < 100; k++) {
@@ -2037,6 +2067,7 @@ handle_request(struct evlog *log, struct request *q)
 				batch_newline_first(log);
 		}
 		log->next_midnight = next_midnight(policy_now(log).tv_sec);
+		log->day_start = this_midnight(policy_now(log).tv_sec);
 		__atomic_store_n(&log->open, 1, __ATOMIC_RELEASE);
 		len = own_body(log, body, sizeof(body), "log", "reopened",
 		    "%s", "");
@@ -2195,6 +2226,12 @@ periodic(struct evlog *log)
 		if (log->opts.rotate_daily && log->size > 0)
 			(void)rotate(log);
 		log->next_midnight = next_midnight(now.tv_sec);
+		log->day_start = this_midnight(now.tv_sec);
+	} else if (now.tv_sec < log->day_start) {
+		/* The clock went back past midnight: the midnight to come
+		   is the one after the new now, not the one we waited for. */
+		log->next_midnight = next_midnight(now.tv_sec);
+		log->day_start = this_midnight(now.tv_sec);
 	}
 	if (log->opts.keep_days > 0 && mono_sec() >= log->next_purge)
 		purge(log);
@@ -2354,6 +2391,7 @@ evlog_open(const char *path, const struct evlog_opts *opts)
 		batch_reset(log);	/* else kept: the file refused it */
 	store64(&log->st_seq, log->b.start_seq);
 	log->next_midnight = next_midnight(policy_now(log).tv_sec);
+	log->day_start = this_midnight(policy_now(log).tv_sec);
 	if (log->opts.keep_days > 0)
 		purge(log);
 	log->open = 1;

@@ -46,10 +46,12 @@ struct queue {
 	enum queue_verdict	 vfirst;
 	bool			 vuniform;
 	int			 timeout_ms;	/* SO_RCVTIMEO now set */
+	bool			 fail_open;
 	struct queue_stats	 st;
 };
 
 static struct log_limit queue_log_limit = LOG_LIMIT_INIT;
+static struct log_limit queue_overrun_limit = LOG_LIMIT_INIT;
 
 /* Sends one config message and waits for the kernel's answer. */
 static int
@@ -90,6 +92,7 @@ queue_open(uint16_t num, bool fail_open, uint32_t max_len)
 		return NULL;
 	q->num = num;
 	q->timeout_ms = -1;
+	q->fail_open = fail_open;
 	for (i = 0; i < QUEUE_BATCH; i++)
 		if ((q->rx[i] = malloc(RX_BUF)) == NULL)
 			goto fail;
@@ -359,9 +362,23 @@ queue_run(struct queue *q, queue_handler *handler, void *arg, int timeout_ms)
 	n = recvmmsg(fd, msgs, QUEUE_BATCH, flags, NULL);
 	if (n < 0) {
 		if (errno == ENOBUFS) {
-			/* The kernel dropped what did not fit (or, with
-			 * fail-open, accepted it).  Carry on. */
+			uint64_t suppressed;
+
+			/* The receive buffer overflowed: the kernel dropped
+			 * what did not fit (or, with fail-open, accepted it
+			 * unfiltered), and says so once.  What did fit is
+			 * still there, in order: carry on.  An operator
+			 * should hear of it: it is packets that went
+			 * unjudged. */
 			count(&q->st.enobufs, 1);
+			if (log_ratelimited(&queue_overrun_limit, 1.0 / 60, 1,
+			    &suppressed))
+				log_warnx("queue %u: receive buffer overrun: "
+				    "packets that did not fit were %s (%"
+				    PRIu64 " overruns like this suppressed)",
+				    q->num, q->fail_open ? "let through "
+				    "unfiltered (fail_open)" : "dropped",
+				    suppressed);
 			return 0;
 		}
 		if (errno == EAGAIN || errno == EINTR)

@@ -70,6 +70,7 @@
 #define SH_EDNS_SIZE		1232
 #define SH_BUF_LEN		65536
 #define SH_REFRESH_PCT		80	/* asked again at 80% of TTL */
+#define SH_TELL_MS		60000	/* news of failures: once a minute */
 
 #define SH_DEF_MIN_TTL		30
 #define SH_DEF_MAX_TTL		86400
@@ -387,6 +388,8 @@ struct sh_query {
 	uint16_t		 id;
 	uint64_t		 due;		/* ms: send, or give up */
 	unsigned		 attempt;	/* failed attempts in a row */
+	const char		*why;		/* the last failure (static) */
+	bool			 told;		/* its failing is in the log */
 	struct sg_addr		 addrs[SAFEHOSTS_MAX_PER_FAMILY];
 	size_t			 n;
 	uint64_t		 expires;	/* ms; 0: nothing held */
@@ -410,6 +413,9 @@ struct safehosts {
 	struct sockaddr_storage	 ss;		/* the thread's */
 	socklen_t		 sslen;
 
+	/* the thread's: what the log was told of failures (sh_tell()) */
+	unsigned		 nrecovered;	/* told, answered since */
+	uint64_t		 warn_after, info_after;	/* ms */
 	_Atomic uint64_t	 c_sent, c_answers, c_timeouts, c_bad,
 				 c_failures, c_dropped;
 	uint8_t			 buf[SH_BUF_LEN];	/* answers */
@@ -631,13 +637,27 @@ sh_close(struct sh_query *q)
 	}
 }
 
-/* An attempt failed: the next one after a backoff that doubles. */
+static const char *
+sh_qtype(const struct sh_query *q)
+{
+	return q->qtype == DNS_T_A ? "A" : "AAAA";
+}
+
+/*
+ * An attempt failed (why, a static string, says how: for the log): the
+ * next one after a backoff that doubles.  sh_tell() reports it.
+ */
 static void
-sh_retry(struct safehosts *sh, struct sh_query *q, uint64_t now)
+sh_retry(struct safehosts *sh, struct sh_query *q, uint64_t now,
+    const char *why)
 {
 	uint64_t delay = sh->o.retry_min_ms;
 	unsigned i;
 
+	q->why = why;
+	if (log_debug_enabled())
+		log_debug("safehosts: %s %s: %s (attempt %u)", q->t->name,
+		    sh_qtype(q), why, q->attempt + 1);
 	sh_close(q);
 	for (i = 0; i < q->attempt && delay < sh->o.retry_max_ms; i++)
 		delay *= 2;
@@ -689,7 +709,7 @@ sh_send(struct safehosts *sh, struct sh_query *q, uint64_t now)
 	q->id = sh_random16();
 	if ((len = sh_build_query(q, msg, sizeof(msg))) == 0) {
 		sh_count(&sh->c_failures);
-		sh_retry(sh, q, now);
+		sh_retry(sh, q, now, "cannot build the query");
 		return;
 	}
 	/* A fresh socket: the kernel picks a random source port. */
@@ -715,7 +735,7 @@ fail:
 	if (log_ratelimited(&sh_log_limit, 0.1, 1, NULL))
 		log_warn("safehosts: query for %s", q->t->name);
 	sh_count(&sh->c_failures);
-	sh_retry(sh, q, now);
+	sh_retry(sh, q, now, "cannot send the query");
 }
 
 /* Reads what q's socket holds; settles q on a usable answer. */
@@ -742,7 +762,7 @@ sh_recv(struct safehosts *sh, struct sh_query *q, uint64_t now)
 				log_warn("safehosts: answer for %s",
 				    q->t->name);
 			sh_count(&sh->c_failures);
-			sh_retry(sh, q, now);
+			sh_retry(sh, q, now, "the resolver is unreachable");
 			return;
 		}
 		if (!sh_from_resolver(sh, &from, flen)) {
@@ -761,17 +781,22 @@ sh_recv(struct safehosts *sh, struct sh_query *q, uint64_t now)
 			break;
 		case -EREMOTEIO:
 			sh_count(&sh->c_failures);
-			sh_retry(sh, q, now);
+			sh_retry(sh, q, now, "the resolver answers with an "
+			    "error (SERVFAIL, REFUSED, ...)");
 			return;
 		default:
 			if (log_ratelimited(&sh_log_limit, 0.1, 1, NULL))
 				log_debug("safehosts: answer for %s: %s",
 				    q->t->name, sg_strerror(err));
 			sh_count(&sh->c_bad);
-			sh_retry(sh, q, now);
+			sh_retry(sh, q, now, "a broken answer");
 			return;
 		}
 		sh_count(&sh->c_answers);
+		if (q->told) {
+			q->told = false;
+			sh->nrecovered++;
+		}
 		sh_close(q);
 		ttl = safehosts_clamp_ttl(ttl, sh->o.min_ttl, sh->o.max_ttl);
 		memcpy(q->addrs, addrs, n * sizeof(addrs[0]));
@@ -782,8 +807,7 @@ sh_recv(struct safehosts *sh, struct sh_query *q, uint64_t now)
 		sh_publish(sh, q->t);
 		if (log_debug_enabled())
 			log_debug("safehosts: %s %s: %zu addresses, ttl %u",
-			    q->t->name, q->qtype == DNS_T_A ? "A" : "AAAA",
-			    n, ttl);
+			    q->t->name, sh_qtype(q), n, ttl);
 		return;
 	}
 }
@@ -794,7 +818,7 @@ sh_tick(struct safehosts *sh, struct sh_query *q, uint64_t now)
 {
 	if (q->fd != -1 && now >= q->due) {
 		sh_count(&sh->c_timeouts);
-		sh_retry(sh, q, now);
+		sh_retry(sh, q, now, "no answer in time");
 	}
 	if (q->fd == -1 && now >= q->due)
 		sh_send(sh, q, now);
@@ -804,12 +828,60 @@ sh_tick(struct safehosts *sh, struct sh_query *q, uint64_t now)
 		if (q->n == 0)		/* a negative answer that aged */
 			return;
 		log_info("safehosts: %s %s: no answer since it expired, "
-		    "addresses dropped", q->t->name,
-		    q->qtype == DNS_T_A ? "A" : "AAAA");
+		    "addresses dropped", q->t->name, sh_qtype(q));
 		q->n = 0;
 		sh_count(&sh->c_dropped);
 		sh_publish(sh, q->t);
 	}
+}
+
+/*
+ * What the log hears of failures.  An upstream that is down fails every
+ * name, A and AAAA, every few seconds: a line each would bury the log.
+ * So lookups that started failing are told together, in one warning, and
+ * the ones answered again after that in one line; each kind at most once
+ * a minute (what comes in between waits for the next).  Returns when it
+ * next has news to tell (ms), or UINT64_MAX.
+ */
+static uint64_t
+sh_tell(struct safehosts *sh, uint64_t now)
+{
+	const struct sh_query	*eg = NULL;
+	uint64_t		 next = UINT64_MAX;
+	unsigned		 failing = 0, fresh = 0;
+	size_t			 nq = 2 * sh->ntargets, i;
+
+	for (i = 0; i < nq; i++) {
+		if (sh->q[i].attempt == 0)
+			continue;
+		failing++;
+		if (!sh->q[i].told && fresh++ == 0)
+			eg = &sh->q[i];
+	}
+	if (fresh > 0 && now < sh->warn_after)
+		next = sh->warn_after;
+	else if (fresh > 0) {
+		log_warnx("safehosts: %u of %zu lookups failing (%s %s: %s); "
+		    "asking again with backoff (up to %us); what was known is "
+		    "kept up to %us past its expiry", failing, nq,
+		    eg->t->name, sh_qtype(eg), eg->why,
+		    sh->o.retry_max_ms / 1000, sh->o.stale_limit);
+		for (i = 0; i < nq; i++)
+			if (sh->q[i].attempt > 0)
+				sh->q[i].told = true;
+		sh->warn_after = now + SH_TELL_MS;
+	}
+	if (sh->nrecovered > 0 && now < sh->info_after) {
+		if (sh->info_after < next)
+			next = sh->info_after;
+	} else if (sh->nrecovered > 0) {
+		log_info("safehosts: the resolver answers again (%u of %zu "
+		    "lookups so far, %u failing)", sh->nrecovered, nq,
+		    failing);
+		sh->nrecovered = 0;
+		sh->info_after = now + SH_TELL_MS;
+	}
+	return next;
 }
 
 static socklen_t
@@ -871,14 +943,17 @@ sh_main(void *arg)
 				sh_close(&sh->q[i]);
 				sh->q[i].attempt = 0;
 				sh->q[i].due = now;
+				sh->q[i].told = false;
 			}
 			sh_tick(sh, &sh->q[i], now);
 		}
+		if (changed)
+			sh->nrecovered = 0;
+		next = sh_tell(sh, now);
 
 		pfd[0].fd = sh->wakefd;
 		pfd[0].events = POLLIN;
 		np = 1;
-		next = UINT64_MAX;
 		for (i = 0; i < nq; i++) {
 			if (sh->q[i].fd != -1) {
 				pfd[np].fd = sh->q[i].fd;

@@ -157,6 +157,62 @@ Test(overrides, pause_and_expiry)
 	overrides_free(ov);
 }
 
+/*
+ * The wall clock jumps (tests/faults/clock.sh does it to a running
+ * daemon): an entry's until is a wall time, judged against the now each
+ * reader passes.  A jump past until ends it; a jump back before until
+ * brings it back as long as no prune reclaimed it (prune is final); an
+ * entry set before a jump back lasts the jump longer - even beyond
+ * OVERRIDES_SPAN_MAX from the new now, and a save and load keep it so.
+ */
+Test(overrides, clock_jumps)
+{
+	struct overrides *ov = table(), *back;
+	struct overrides_entry e[2];
+	char path[] = "/tmp/sg-ov-jump.XXXXXX";
+	time_t until = 0;
+	int fd;
+
+	cr_assert_eq(overrides_pause(ov, "amy", NOW + 3600, NOW), 0);
+	cr_assert_eq(overrides_allow(ov, "amy", "games.test", NOW + 1800, NOW,
+	    NULL), 0);
+	/* Forward past both ends: gone, for readers, count and list. */
+	cr_assert_not(paused(ov, "amy", NOW + 7200, NULL));
+	cr_assert_not(allowed(ov, "amy", "games.test", NOW + 7200));
+	cr_assert_eq(overrides_count(ov, NOW + 7200), 0);
+	cr_assert_eq(overrides_list(ov, NOW + 7200, e, 2), 0);
+	/* Back before the pause's end, nothing pruned: it is live again. */
+	cr_assert(paused(ov, "amy", NOW + 1800, &until));
+	cr_assert_eq(until, NOW + 3600);
+	/* Back a day: both live, a day longer than they were set for. */
+	cr_assert(paused(ov, "amy", NOW - 86400, NULL));
+	cr_assert(allowed(ov, "amy", "games.test", NOW - 86400));
+	cr_assert_eq(overrides_count(ov, NOW - 86400), 2);
+	/* Back more than the span: still live, not refused. */
+	cr_assert(paused(ov, "amy", NOW - OVERRIDES_SPAN_MAX - 86400, NULL));
+	/* ... and a restart at that time loads them as they were. */
+	cr_assert_geq(fd = mkstemp(path), 0);
+	close(fd);
+	cr_assert_eq(overrides_save(ov, path, NOW - 40 * 86400), 0);
+	back = table();
+	cr_assert_eq(overrides_load(back, path, NOW - 40 * 86400, NULL, NULL),
+	    2);
+	cr_assert(paused(back, "amy", NOW - 40 * 86400, &until));
+	cr_assert_eq(until, NOW + 3600);
+	overrides_free(back);
+	unlink(path);
+	/* A prune while the clock was ahead is final: back, still gone. */
+	cr_assert_eq(overrides_prune(ov, NOW + 7200), 2);
+	cr_assert_not(paused(ov, "amy", NOW + 1800, NULL));
+	cr_assert_not(allowed(ov, "amy", "games.test", NOW));
+	cr_assert(overrides_empty(ov));
+	/* Set while the clock is behind: the span counts from that now. */
+	cr_assert_eq(overrides_pause(ov, "amy", NOW - 86400 + 600,
+	    NOW - 86400), 0);
+	cr_assert_not(paused(ov, "amy", NOW, NULL), "the clock fixed: over");
+	overrides_free(ov);
+}
+
 Test(overrides, until_range)
 {
 	struct overrides *ov = table();

@@ -619,7 +619,7 @@ Test(safehosts, start_refuses_no_resolver)
 /* ------------------------------------------------------- fake resolver */
 
 enum fake_mode { FAKE_GEN1 = 1, FAKE_GEN2 = 2, FAKE_GEN3 = 3,
-    FAKE_SILENT = 0 };
+    FAKE_SILENT = 0, FAKE_SERVFAIL = 15 };
 
 struct fake {
 	int		fd;
@@ -653,6 +653,12 @@ fake_answer(struct fake *f, const uint8_t *q, size_t qlen, uint8_t *out,
 	if (dns_parse(&m, q, qlen) != 0 || m.nquestions != 1)
 		return 0;
 	qend = DNS_HDR_LEN + m.q[0].name_len + 2 + 4;
+	if (g == FAKE_SERVFAIL) {	/* an upstream that is down */
+		w_hdr(&w, m.id, F_QR | F_RD | F_RA | 2, 1, 0, 0, 0);
+		w_bytes(&w, q + DNS_HDR_LEN, qend - DNS_HDR_LEN);
+		memcpy(out, w.b, w.len);
+		return w.len;
+	}
 	chain = strcmp(m.q[0].name, GOOGLE) == 0;
 	n = m.q[0].qtype == DNS_T_A ? 2 + g : 1 + g;
 	w_hdr(&w, spoof ? m.id ^ 0x5a5a : m.id, F_QR | F_RD | F_RA, 1,
@@ -1091,4 +1097,79 @@ Test(safehosts_thread, set_resolver)
 	safehosts_stop(sh);
 	fake_stop(&f1);
 	fake_stop(&f2);
+}
+
+/* Lines of the log captured in f from byte from on that hold needle. */
+static unsigned
+log_lines(FILE *f, long from, const char *needle)
+{
+	char line[512];
+	unsigned n = 0;
+
+	fflush(stderr);
+	cr_assert_eq(fseek(f, from, SEEK_SET), 0);
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	return n;
+}
+
+static long
+log_end(FILE *f)
+{
+	fflush(stderr);
+	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
+	return ftell(f);
+}
+
+/*
+ * The resolver's upstream goes down (SERVFAIL, then silence) and comes
+ * back (tests/faults/upstream_down.sh does it to the daemon): every name
+ * fails every few hundred ms, yet the log says so once when the outage
+ * starts and once when the last name is answered again.
+ */
+Test(safehosts_thread, outage_logged_once)
+{
+	struct fake		 f;
+	struct safehosts	*sh;
+	struct safehosts_stats	 st;
+	FILE			*log;
+	long			 down, up;
+	int			 saved;
+
+	cr_assert_not_null(log = tmpfile());
+	fflush(stderr);
+	cr_assert_geq(saved = dup(2), 0);
+	cr_assert_eq(dup2(fileno(log), 2), 2);
+	fake_start(&f, FAKE_GEN1, 1);
+	sh = start_on(&f, 0);
+	cr_assert(wait_gen(sh, 1, 5), "first resolution");
+
+	down = log_end(log);
+	atomic_store(&f.mode, FAKE_SERVFAIL);
+	sleep_ms(1200);
+	atomic_store(&f.mode, FAKE_SILENT);
+	sleep_ms(800);
+	up = log_end(log);
+	atomic_store(&f.mode, FAKE_GEN2);
+	cr_assert(wait_gen(sh, 2, 3), "answered again");
+	sleep_ms(200);
+	safehosts_get_stats(sh, &st);
+	safehosts_stop(sh);
+	fake_stop(&f);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+
+	cr_assert_gt(st.failures, 14, "SERVFAIL answers: %llu",
+	    (unsigned long long)st.failures);
+	cr_assert_gt(st.timeouts, 0);
+	cr_assert_eq(log_lines(log, down, "asking again with backoff"), 1,
+	    "the outage told once");
+	cr_assert_eq(log_lines(log, down, "answers with an error"), 1);
+	cr_assert_eq(log_lines(log, down, "answers again"), 1,
+	    "its end told once");
+	cr_assert_eq(log_lines(log, up, "asking again with backoff"), 0);
+	cr_assert_eq(log_lines(log, up, "answers again"), 1,
+	    "the end told when it ended");
+	fclose(log);
 }
