@@ -41,6 +41,7 @@ mkdir -p "$C/blockpage" && cp -n tests/fuzz/seeds/blockpage/* "$C/blockpage/" 2>
 mkdir -p "$C/evlog" && cp -n tests/fuzz/seeds/evlog/* "$C/evlog/" 2>/dev/null
 mkdir -p "$C/pagelink" && cp -n tests/fuzz/seeds/pagelink/* "$C/pagelink/" 2>/dev/null
 mkdir -p "$C/riskstate" && cp -n tests/fuzz/seeds/riskstate/* "$C/riskstate/" 2>/dev/null
+mkdir -p "$C/control" && cp -n tests/fuzz/seeds/control/* "$C/control/" 2>/dev/null
 cp -n tests/fuzz/seeds/pipeline/* "$C/pipeline/" 2>/dev/null
 
 status=0
