@@ -68,6 +68,10 @@ struct worker {
 	uint64_t		 inject_errors;
 	uint64_t		 socket_errors;
 	uint64_t		 settled_again;
+	/* the flow table's counters, published after each batch (the
+	   table itself is the worker's alone) */
+	uint64_t		 flows_active, flows_created, flows_expired;
+	uint64_t		 flows_full;
 };
 
 struct server {
@@ -106,6 +110,8 @@ policy_now(const struct server *srv)
 {
 	return time(NULL) + srv->opts->clock_offset;
 }
+
+#define SERVER_EVENTS_QUEUE	(4 * 1024 * 1024)	/* evlog's ring */
 
 static struct log_limit inject_limit = LOG_LIMIT_INIT;
 static struct log_limit event_limit = LOG_LIMIT_INIT;
@@ -341,9 +347,20 @@ worker_main(void *arg)
 		stopping = __atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE);
 		n = queue_run(w->q, on_packet, w, stopping ? DRAIN_MS : POLL_MS);
 		if (w->snap != NULL) {
+			struct flow_stats fs;
+
 			flush_batch(w);
 			snapshot_leave(w->srv->slot, w->reader);
 			w->snap = NULL;
+			flow_table_stats(w->flows, &fs);
+			__atomic_store_n(&w->flows_active, (uint64_t)fs.active,
+			    __ATOMIC_RELAXED);
+			__atomic_store_n(&w->flows_created, fs.created,
+			    __ATOMIC_RELAXED);
+			__atomic_store_n(&w->flows_expired, fs.expired,
+			    __ATOMIC_RELAXED);
+			__atomic_store_n(&w->flows_full, fs.full,
+			    __ATOMIC_RELAXED);
 		}
 		if (n == 0 && stopping)
 			break;
@@ -450,6 +467,9 @@ events_opts(const struct server *srv, const struct config *cfg,
 	o->rotate_daily = cfg->events_rotate_daily;
 	o->keep_days = cfg->events_keep_days;
 	o->clock_offset = srv->opts->clock_offset;
+	/* What rides out a disk that refuses writes (evlog.h): about 900
+	 * blocked queries a MiB, observations included. */
+	o->queue_bytes = SERVER_EVENTS_QUEUE;
 }
 
 /*
@@ -580,6 +600,7 @@ print_stats(struct server *srv, struct control_reply *r)
 {
 	uint64_t outcomes[PL_OUTCOME_COUNT] = { 0 }, inj = 0, again = 0;
 	uint64_t se = 0;
+	struct control_stats cs;
 	struct evlog_stats ev;
 	struct queue_stats qs;
 	size_t i, k;
@@ -620,6 +641,36 @@ print_stats(struct server *srv, struct control_reply *r)
 	    again);
 	control_printf(r, "events_lost %" PRIu64 "\nevents_rotated %" PRIu64
 	    "\nevents_purged %" PRIu64 "\n", ev.lost, ev.rotations, ev.purged);
+	control_printf(r, "events_write_errors %" PRIu64 "\nevents_outages %"
+	    PRIu64 "\nevents_held %" PRIu64 "\nevents_observe_lost %" PRIu64
+	    "\nevents_queue_bytes %zu\nevents_queued_bytes %zu\n",
+	    ev.write_errors, ev.outages, ev.held, ev.observe_lost,
+	    ev.queue_bytes, ev.queued_bytes);
+	for (k = 0; k < 4; k++) {
+		static const char *const fn[] = { "flows_active",
+		    "flows_created", "flows_expired", "flows_full" };
+		uint64_t sum = 0;
+
+		for (i = 0; i < srv->nworkers; i++) {
+			struct worker *w = &srv->workers[i];
+			const uint64_t *f[] = { &w->flows_active,
+			    &w->flows_created, &w->flows_expired,
+			    &w->flows_full };
+
+			sum += get(f[k]);
+		}
+		control_printf(r, "%s %" PRIu64 "\n", fn[k], sum);
+	}
+	control_printf(r, "flows_max %zu\n", srv->nworkers *
+	    (size_t)FLOWS_PER_WORKER);
+	control_get_stats(srv->ctl, &cs);
+	control_printf(r, "control_clients %zu\ncontrol_accepted %" PRIu64
+	    "\ncontrol_served %" PRIu64 "\ncontrol_refused %" PRIu64
+	    "\ncontrol_bad %" PRIu64 "\ncontrol_timeouts %" PRIu64
+	    "\ncontrol_evicted %" PRIu64 "\ncontrol_send_errors %" PRIu64
+	    "\ncontrol_accept_errors %" PRIu64 "\n", cs.clients, cs.accepted,
+	    cs.served, cs.refused, cs.bad, cs.timeouts, cs.evicted,
+	    cs.send_errors, cs.accept_errors);
 }
 
 static void
@@ -651,6 +702,10 @@ print_events(struct server *srv, const struct config *cfg,
 	evlog_get_stats(srv->evlog, &st);
 	control_printf(r, "events %s\nevents_seq %" PRIu64 "\n",
 	    cfg->events_path, st.seq);
+	if (st.refusing != 0)
+		control_printf(r, "events_refusing %s (for %" PRIu64 " s; %"
+		    PRIu64 " events held)\n", sg_strerror(st.refusing),
+		    st.refusing_ms / 1000, st.held);
 }
 
 static void
