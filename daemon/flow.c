@@ -11,13 +11,21 @@
  * so the oldest are expired first, a few at each call.
  *
  *	bucket[h] -> slot -> slot		oldest ... newest
- *	              |                          (age list)
+ *	              |                          (live list, or tomb list)
  *	              +-- tcp: isn, stream[16 KiB], have-bitmap   (allocated
  *	              +-- quic: struct quic_crypto (18 KiB)        on demand)
  *
  * The stream buffer is allocated only when a piece must be kept, and freed
  * as soon as the flow is named, refused or expired.  The number of slots
  * is capped, so the memory is too: max_flows * (16 KiB + 2 KiB) at most.
+ *
+ * A flow that expires with pieces kept (it began its name and stalled)
+ * stays in its bucket as a tomb: no buffers, on a list of its own, for
+ * FLOW_TOMB_LIFE seconds, at most max_flows of them (the oldest goes
+ * first).  Its next packet is refused.  Without the tomb that packet would
+ * be read as the start of a stream (the rest of a ClientHello: neither TLS
+ * nor HTTP, so "not ours", and settled) or of a new QUIC flow (a piece,
+ * passed), and the server would get the whole hello unjudged.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -29,6 +37,8 @@
 #include "quic.h"
 
 #define EXPIRE_PER_CALL	8	/* old slots dropped per call, at most */
+#define FLOW_TOMB_LIFE	300	/* seconds a stalled flow is remembered:
+				   longer than servers wait for a hello */
 #define STREAM_MAX	TLS_HELLO_MAX
 
 struct tcp_stream {
@@ -39,14 +49,20 @@ struct tcp_stream {
 
 struct slot {
 	struct slot	*next;		/* in its bucket */
-	struct slot	*older, *newer;	/* on the age list */
+	struct slot	*older, *newer;	/* on its age list */
 	uint8_t		 proto;
 	struct sg_addr	 src, dst;
 	uint16_t	 sport, dport;
 	time_t		 born;
+	unsigned	 packets;	/* seen since the slot was made */
+	bool		 tomb;		/* expired waiting: refuse the next */
 	uint32_t	 isn;		/* TCP: the stream starts at isn + 1 */
 	struct tcp_stream *tcp;		/* NULL until a piece is kept */
 	struct quic_crypto *quic;	/* NULL until a piece is kept */
+};
+
+struct ages {
+	struct slot	*oldest, *newest;
 };
 
 struct flow_table {
@@ -54,7 +70,8 @@ struct flow_table {
 	size_t		 nbuckets;	/* a power of two */
 	size_t		 max;
 	unsigned	 timeout;
-	struct slot	*oldest, *newest;
+	struct ages	 live, tombs;
+	size_t		 ntombs;
 	struct flow_stats st;
 };
 
@@ -111,7 +128,11 @@ flow_table_free(struct flow_table *t)
 
 	if (t == NULL)
 		return;
-	for (s = t->oldest; s != NULL; s = next) {
+	for (s = t->live.oldest; s != NULL; s = next) {
+		next = s->newer;
+		slot_free(s);
+	}
+	for (s = t->tombs.oldest; s != NULL; s = next) {
 		next = s->newer;
 		slot_free(s);
 	}
@@ -123,6 +144,7 @@ void
 flow_table_stats(const struct flow_table *t, struct flow_stats *st)
 {
 	*st = t->st;
+	st->tombs = t->ntombs;
 }
 
 static size_t
@@ -168,6 +190,32 @@ find(struct flow_table *t, const struct packet *p)
 }
 
 static void
+ages_remove(struct ages *a, struct slot *s)
+{
+	if (s->older != NULL)
+		s->older->newer = s->newer;
+	else
+		a->oldest = s->newer;
+	if (s->newer != NULL)
+		s->newer->older = s->older;
+	else
+		a->newest = s->older;
+	s->older = s->newer = NULL;
+}
+
+static void
+ages_append(struct ages *a, struct slot *s)
+{
+	s->older = a->newest;
+	s->newer = NULL;
+	if (a->newest != NULL)
+		a->newest->newer = s;
+	else
+		a->oldest = s;
+	a->newest = s;
+}
+
+static void
 unlink_slot(struct flow_table *t, struct slot *s)
 {
 	struct slot **pp;
@@ -179,16 +227,32 @@ unlink_slot(struct flow_table *t, struct slot *s)
 			*pp = s->next;
 			break;
 		}
-	if (s->older != NULL)
-		s->older->newer = s->newer;
-	else
-		t->oldest = s->newer;
-	if (s->newer != NULL)
-		s->newer->older = s->older;
-	else
-		t->newest = s->older;
-	t->st.active--;
+	if (s->tomb) {
+		ages_remove(&t->tombs, s);
+		t->ntombs--;
+	} else {
+		ages_remove(&t->live, s);
+		t->st.active--;
+	}
 	slot_free(s);
+}
+
+/* A flow that expired with pieces kept becomes a tomb (see above). */
+static void
+entomb(struct flow_table *t, struct slot *s, time_t now)
+{
+	if (t->ntombs >= t->max)
+		unlink_slot(t, t->tombs.oldest);
+	ages_remove(&t->live, s);
+	t->st.active--;
+	free(s->tcp);
+	free(s->quic);
+	s->tcp = NULL;
+	s->quic = NULL;
+	s->tomb = true;
+	s->born = now;
+	ages_append(&t->tombs, s);
+	t->ntombs++;
 }
 
 static struct slot *
@@ -214,12 +278,7 @@ add(struct flow_table *t, const struct packet *p, time_t now)
 	h = hash(t, p);
 	s->next = t->bucket[h];
 	t->bucket[h] = s;
-	s->older = t->newest;
-	if (t->newest != NULL)
-		t->newest->newer = s;
-	else
-		t->oldest = s;
-	t->newest = s;
+	ages_append(&t->live, s);
 	t->st.active++;
 	t->st.created++;
 	return s;
@@ -228,13 +287,32 @@ add(struct flow_table *t, const struct packet *p, time_t now)
 static void
 expire(struct flow_table *t, time_t now)
 {
+	struct slot *s;
 	unsigned n;
 
-	for (n = 0; n < EXPIRE_PER_CALL && t->oldest != NULL &&
-	    now - t->oldest->born >= (time_t)t->timeout; n++) {
+	for (n = 0; n < EXPIRE_PER_CALL && (s = t->live.oldest) != NULL &&
+	    now - s->born >= (time_t)t->timeout; n++) {
 		t->st.expired++;
-		unlink_slot(t, t->oldest);
+		if (s->tcp != NULL || s->quic != NULL)
+			entomb(t, s, now);
+		else
+			unlink_slot(t, s);
 	}
+	for (n = 0; n < EXPIRE_PER_CALL && (s = t->tombs.oldest) != NULL &&
+	    now - s->born >= FLOW_TOMB_LIFE; n++)
+		unlink_slot(t, s);
+}
+
+/*
+ * The next packet of a flow that stalled: refused, and the tomb goes (the
+ * caller settles the flow as refused).
+ */
+static void
+refuse_tomb(struct flow_table *t, struct slot *s, struct flow_result *out)
+{
+	out->status = FLOW_MALFORMED;
+	out->err = SG_ELIMIT;
+	unlink_slot(t, s);
 }
 
 void
@@ -244,6 +322,23 @@ flow_forget(struct flow_table *t, const struct packet *p)
 
 	if (t != NULL && (s = find(t, p)) != NULL)
 		unlink_slot(t, s);
+}
+
+/*
+ * Counts one more packet of a waiting flow; at FLOW_PACKETS_MAX it is
+ * refused (flow.h): the queue is about to stop showing us its packets,
+ * and what it has not named by then would go on unjudged.  True when it
+ * was refused (the slot is gone).
+ */
+static bool
+too_many(struct flow_table *t, struct slot *s, struct flow_result *out)
+{
+	if (++s->packets < FLOW_PACKETS_MAX)
+		return false;
+	out->status = FLOW_MALFORMED;
+	out->err = SG_ELIMIT;
+	unlink_slot(t, s);
+	return true;
 }
 
 /* ---------------------------------------------------------------- names */
@@ -364,6 +459,19 @@ tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
 	bool read = false;		/* read_stream() saw this piece alone */
 	int rc;
 
+	if (s != NULL && s->tomb &&
+	    (p->tcp_flags & (TCP_SYN | TCP_ACK)) != TCP_SYN) {
+		/* A stalled flow: its data is refused, even with a FIN
+		 * (an HTTP server answers a half-closed request); an
+		 * empty FIN or RST only ends it.  A SYN is a new one. */
+		if (p->payload_len == 0 &&
+		    (p->tcp_flags & (TCP_RST | TCP_FIN))) {
+			unlink_slot(t, s);
+			out->status = FLOW_NO_PAYLOAD;
+		} else
+			refuse_tomb(t, s, out);
+		return;
+	}
 	if (p->tcp_flags & (TCP_RST | TCP_FIN)) {
 		if (s != NULL)
 			unlink_slot(t, s);
@@ -375,16 +483,22 @@ tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
 	}
 	if ((p->tcp_flags & TCP_SYN) && !(p->tcp_flags & TCP_ACK)) {
 		/* A new connection: its stream starts at isn + 1.  Data on
-		 * the SYN itself (TCP Fast Open) starts there too. */
-		if (s != NULL)
+		 * the SYN itself (TCP Fast Open) starts there too.  A SYN
+		 * sent again with the same ISN is the same connection: its
+		 * slot, and its count of packets, stay. */
+		if (s != NULL && (s->tomb || s->isn != p->seq ||
+		    s->tcp != NULL)) {
 			unlink_slot(t, s);
-		s = NULL;
-		if (t != NULL && (s = add(t, p, now)) != NULL)
+			s = NULL;
+		}
+		if (s == NULL && t != NULL && (s = add(t, p, now)) != NULL)
 			s->isn = p->seq;
 		seq = p->seq + 1;
 	}
 	if (p->payload_len == 0) {
 		out->status = FLOW_NO_PAYLOAD;
+		if (s != NULL)
+			(void)too_many(t, s, out);
 		return;
 	}
 	if (s == NULL || (s->tcp == NULL && seq == s->isn + 1)) {
@@ -425,19 +539,21 @@ tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
 	if (s->tcp->ready == 0) {
 		out->status = FLOW_NEED_MORE;	/* a later piece came first */
 		out->kind = FLOW_KIND_TLS;
-		return;
+	} else if (!read || s->tcp->ready != p->payload_len) {
+		/* else the same bytes, already read: more needed */
+		read_stream(s->tcp->buf, s->tcp->ready, out);
+		if (out->status == FLOW_NEED_MORE &&
+		    s->tcp->ready == STREAM_MAX) {
+			out->status = FLOW_MALFORMED;
+			out->err = SG_ELIMIT;
+		}
+		if (out->status != FLOW_NEED_MORE) {
+			t->st.completed++;
+			unlink_slot(t, s);
+			return;
+		}
 	}
-	if (read && s->tcp->ready == p->payload_len)
-		return;		/* the same bytes, already read: more needed */
-	read_stream(s->tcp->buf, s->tcp->ready, out);
-	if (out->status == FLOW_NEED_MORE && s->tcp->ready == STREAM_MAX) {
-		out->status = FLOW_MALFORMED;
-		out->err = SG_ELIMIT;
-	}
-	if (out->status != FLOW_NEED_MORE) {
-		t->st.completed++;
-		unlink_slot(t, s);
-	}
+	(void)too_many(t, s, out);
 }
 
 /* ---------------------------------------------------------------- quic */
@@ -457,6 +573,10 @@ quic_classify(struct flow_table *t, const struct packet *p, time_t now,
 		out->status = FLOW_NO_PAYLOAD;
 		return;
 	}
+	if (s != NULL && s->tomb) {
+		refuse_tomb(t, s, out);
+		return;
+	}
 	if (s != NULL && s->quic != NULL)
 		qc = s->quic;
 	else {
@@ -467,8 +587,11 @@ quic_classify(struct flow_table *t, const struct packet *p, time_t now,
 	out->quic_version = info.version;
 	if (rc == SG_ENOTFOUND) {
 		/* QUIC without an Initial (0-RTT or Handshake first, or a
-		 * short header): the name may still come; keep nothing. */
+		 * short header): the name may still come; keep nothing
+		 * new, but count it against a flow already waiting. */
 		out->status = FLOW_NEED_MORE;
+		if (s != NULL)
+			(void)too_many(t, s, out);
 		return;
 	}
 	if (rc == SG_EUNSUPP) {
@@ -490,6 +613,8 @@ quic_classify(struct flow_table *t, const struct packet *p, time_t now,
 		out->status = FLOW_FULL;
 		return;
 	}
+	if (too_many(t, s, out))
+		return;
 	if (s->quic == NULL) {
 		if ((s->quic = malloc(sizeof(*s->quic))) == NULL) {
 			t->st.full++;

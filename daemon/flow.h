@@ -14,7 +14,20 @@
  *   - at most TLS_HELLO_MAX (16 KiB) of stream per flow: a ClientHello
  *     longer than that is FLOW_MALFORMED;
  *   - at most `timeout` seconds from a flow's first packet to its name:
- *     older flows are dropped from the table as new packets come.
+ *     older flows are dropped from the table as new packets come;
+ *   - at most FLOW_PACKETS_MAX packets from a flow's first one kept here
+ *     (its SYN, or its first piece) to its name: a flow still waiting
+ *     after that many is FLOW_MALFORMED (SG_ELIMIT), and the caller
+ *     refuses it.  The firewall queues only the first packets of a
+ *     connection (firewall.c, CONN_PACKETS: 12, the SYN and the
+ *     handshake's ACK included); what comes after never reaches us, so
+ *     a ClientHello dribbled out in tiny segments or Initials would
+ *     otherwise be finished past the queue, unjudged.  No real client
+ *     needs more than a few: a ClientHello is one or two segments.
+ * A flow that times out with pieces of its name kept is remembered for
+ * FLOW_TOMB_LIFE seconds (flow.c), at most max_flows of them: its next
+ * packet, the rest of a hello sent after a pause, is FLOW_MALFORMED
+ * (SG_ELIMIT) rather than read as a new stream or flow and let through.
  * A TCP segment is placed by its sequence number relative to the SYN (or
  * to the first data seen, when the SYN was not), so segments may come in
  * any order; no length read off the wire sizes anything.
@@ -34,6 +47,10 @@
 #include "packet.h"
 #include "tls.h"
 
+/* Packets a waiting flow may take to say its name; below the firewall's
+ * queue window (CONN_PACKETS, 12), with room for retransmissions. */
+#define FLOW_PACKETS_MAX	8
+
 enum flow_kind { FLOW_KIND_TLS, FLOW_KIND_HTTP, FLOW_KIND_QUIC };
 
 enum flow_status {
@@ -42,7 +59,8 @@ enum flow_status {
 				   HTTP request without a host */
 	FLOW_NEED_MORE,		/* a piece kept; the name is not whole yet */
 	FLOW_NOT_OURS,		/* neither TLS, HTTP nor QUIC we read */
-	FLOW_MALFORMED,		/* claims to be one of them, but broken */
+	FLOW_MALFORMED,		/* claims to be one of them, but broken, or
+				   its name takes too long (see above) */
 	FLOW_FULL,		/* needed a slot, and none was free */
 	FLOW_NO_PAYLOAD,	/* a segment without data (the SYN, an ACK) */
 };
@@ -66,6 +84,7 @@ struct flow_stats {
 	uint64_t	 expired;	/* dropped for their timeout */
 	uint64_t	 full;		/* FLOW_FULL answers */
 	size_t		 active;	/* slots in use now */
+	size_t		 tombs;		/* flows remembered as stalled */
 };
 
 struct flow_table;

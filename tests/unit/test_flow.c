@@ -235,3 +235,176 @@ Test(flow, quic_without_an_initial_yet_waits)
 	cr_assert_eq(st.active, 0, "nothing is kept for it");
 	flow_table_free(t);
 }
+
+/*
+ * Regression (tests/bypass, tls_quic.sh): a ClientHello sent one byte per
+ * segment outlasted the firewall's queue window (the first 12 packets of
+ * a connection) and was finished past it, unjudged.  A flow still waiting
+ * after FLOW_PACKETS_MAX packets, the SYN included, is refused.
+ */
+Test(flow, a_hello_dribbled_past_the_queue_window_is_refused)
+{
+	struct flow_table *t = flow_table_new(4, 10);
+	struct flow_result r;
+	struct flow_stats st;
+	uint8_t b[4096];
+	size_t n = test_client_hello(b, "blocked.test", 100), i;
+	struct packet p = tcp(41000, 700, TCP_SYN, NULL, 0);
+
+	flow_classify(t, &p, 0, &r);			/* packet 1 */
+	cr_assert_eq(r.status, FLOW_NO_PAYLOAD);
+	flow_classify(t, &p, 0, &r);			/* the SYN again */
+	cr_assert_eq(r.status, FLOW_NO_PAYLOAD);
+	p = tcp(41000, 701, TCP_ACK, NULL, 0);		/* packet 3 */
+	flow_classify(t, &p, 0, &r);
+	cr_assert_eq(r.status, FLOW_NO_PAYLOAD);
+	for (i = 0; i < FLOW_PACKETS_MAX - 4; i++) {	/* packets 4..7 */
+		p = tcp(41000, 701 + (uint32_t)i, TCP_ACK, b + i, 1);
+		flow_classify(t, &p, 0, &r);
+		cr_assert_eq(r.status, FLOW_NEED_MORE, "byte %zu", i);
+	}
+	p = tcp(41000, 701 + (uint32_t)i, TCP_ACK, b + i, 1);
+	flow_classify(t, &p, 0, &r);			/* packet 8 */
+	cr_assert_eq(r.status, FLOW_MALFORMED);
+	cr_assert_eq(r.err, SG_ELIMIT);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, 0, "the slot is gone");
+	cr_assert_lt(i + 1, n);
+	flow_table_free(t);
+}
+
+/* The same split in two, or in FLOW_PACKETS_MAX - 3 pieces after the
+ * handshake, is read: the cap costs no real client anything. */
+Test(flow, a_hello_in_a_few_pieces_is_still_read)
+{
+	struct flow_table *t = flow_table_new(4, 10);
+	struct flow_result r;
+	uint8_t b[4096];
+	size_t n = test_client_hello(b, "few.test", 1800), per, off, k;
+	struct packet p = tcp(41001, 900, TCP_SYN, NULL, 0);
+
+	flow_classify(t, &p, 0, &r);
+	p = tcp(41001, 901, TCP_ACK, NULL, 0);
+	flow_classify(t, &p, 0, &r);
+	k = FLOW_PACKETS_MAX - 3;
+	per = (n + k - 1) / k;
+	for (off = 0; off < n; off += per) {
+		size_t len = n - off < per ? n - off : per;
+
+		p = tcp(41001, 901 + (uint32_t)off, TCP_ACK, b + off, len);
+		flow_classify(t, &p, 0, &r);
+	}
+	cr_assert_eq(r.status, FLOW_NAME, "status %d err %d", r.status,
+	    r.err);
+	cr_assert_str_eq(r.name, "few.test");
+	flow_table_free(t);
+}
+
+/*
+ * Regression (tests/bypass, tls_quic.sh, tlsc.py pause): the hello's
+ * record header, then 11 s of nothing, then the rest.  The slot expired
+ * at 10 s, the rest was read as a stream of its own, found neither TLS
+ * nor HTTP, and settled the connection as not ours: the server got the
+ * whole hello, unjudged.  A flow that expires with pieces kept is now
+ * remembered (a tomb), and its next packet refused.
+ */
+Test(flow, the_rest_of_a_hello_after_a_pause_is_refused)
+{
+	struct flow_table *t = flow_table_new(4, 10);
+	struct flow_result r;
+	struct flow_stats st;
+	uint8_t b[4096];
+	size_t n = test_client_hello(b, "blocked.test", 100);
+	struct packet p = tcp(42000, 300, TCP_SYN, NULL, 0);
+	struct packet rest = tcp(42000, 306, TCP_ACK, b + 5, n - 5);
+
+	flow_classify(t, &p, 0, &r);
+	p = tcp(42000, 301, TCP_ACK, b, 5);	/* the record header */
+	flow_classify(t, &p, 0, &r);
+	cr_assert_eq(r.status, FLOW_NEED_MORE);
+	flow_classify(t, &rest, 11, &r);	/* the slot has expired */
+	cr_assert_eq(r.status, FLOW_MALFORMED);
+	cr_assert_eq(r.err, SG_ELIMIT);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.tombs, 0, "the tomb goes with its refusal");
+	cr_assert_eq(st.active, 0);
+
+	/* The same with a FIN on the rest (a half-closed HTTP request is
+	 * still answered): refused too. */
+	p = tcp(42001, 300, TCP_SYN, NULL, 0);
+	flow_classify(t, &p, 20, &r);
+	p = tcp(42001, 301, TCP_ACK, b, 5);
+	flow_classify(t, &p, 20, &r);
+	p = tcp(42001, 306, TCP_ACK | TCP_FIN, b + 5, n - 5);
+	flow_classify(t, &p, 31, &r);
+	cr_assert_eq(r.status, FLOW_MALFORMED);
+
+	/* Without a table each packet stands alone, as before. */
+	flow_classify(NULL, &rest, 11, &r);
+	cr_assert_eq(r.status, FLOW_NOT_OURS);
+	flow_table_free(t);
+}
+
+/* A tomb lasts its life, a new SYN replaces it, and an idle connection
+ * (nothing kept) leaves none. */
+Test(flow, tombs_are_bounded)
+{
+	struct flow_table *t = flow_table_new(2, 10);
+	struct flow_result r;
+	struct flow_stats st;
+	uint8_t b[4096];
+	size_t n = test_client_hello(b, "late.test", 100);
+	struct packet p;
+	uint16_t port;
+
+	/* three stalled flows in a table of two: two tombs at most */
+	for (port = 1; port <= 3; port++) {
+		p = tcp(port, 300, TCP_SYN, NULL, 0);
+		flow_classify(t, &p, port * 20, &r);
+		p = tcp(port, 301, TCP_ACK, b, 5);
+		flow_classify(t, &p, port * 20, &r);
+		cr_assert_eq(r.status, FLOW_NEED_MORE);
+	}
+	p = tcp(9, 300, TCP_SYN, NULL, 0);
+	flow_classify(t, &p, 100, &r);		/* expires the third */
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.tombs, 2, "tombs %zu", st.tombs);
+	/* port 1's tomb was the oldest, and went: its rest is read alone */
+	p = tcp(1, 306, TCP_ACK, b + 5, n - 5);
+	flow_classify(t, &p, 100, &r);
+	cr_assert_eq(r.status, FLOW_NOT_OURS);
+	/* port 2's: a new connection on its ports replaces it */
+	p = tcp(2, 9000, TCP_SYN, NULL, 0);
+	flow_classify(t, &p, 100, &r);
+	cr_assert_eq(r.status, FLOW_NO_PAYLOAD);
+	p = tcp(2, 9001, TCP_ACK, b, n);
+	flow_classify(t, &p, 100, &r);
+	cr_assert_eq(r.status, FLOW_NAME);
+	/* port 3's, past its life: gone */
+	p = tcp(3, 306, TCP_ACK, b + 5, n - 5);
+	flow_classify(t, &p, 100 + 300, &r);	/* its tomb was made at 100 */
+	cr_assert_eq(r.status, FLOW_NOT_OURS);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.tombs, 0);
+	flow_table_free(t);
+}
+
+/* An idle connection whose whole hello comes after the wait is read. */
+Test(flow, a_hello_after_an_idle_wait_is_still_read)
+{
+	struct flow_table *t = flow_table_new(4, 10);
+	struct flow_result r;
+	struct flow_stats st;
+	uint8_t b[4096];
+	size_t n = test_client_hello(b, "late.test", 100);
+	struct packet p = tcp(42002, 300, TCP_SYN, NULL, 0);
+
+	flow_classify(t, &p, 0, &r);
+	p = tcp(42002, 301, TCP_ACK, b, n);
+	flow_classify(t, &p, 30, &r);
+	cr_assert_eq(r.status, FLOW_NAME);
+	cr_assert_str_eq(r.name, "late.test");
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.tombs, 0);
+	flow_table_free(t);
+}
