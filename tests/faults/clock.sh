@@ -37,9 +37,12 @@ if [ -z "$FT" ] || [ ! -e "$FT" ]; then
 	echo "not ok - libfaketime missing: run 'make deps' (package libfaketime)"
 	exit 1
 fi
-# A sanitizer build: ASan's runtime must come first among the preloads.
-ASAN_LIB=$(ldd "$TOP/$BUILD/safegated" 2>/dev/null | awk '/libasan/ { print $3 }')
-[ -n "$FT" ] && [ -n "$ASAN_LIB" ] && FT="$ASAN_LIB $FT"
+# A sanitizer build: libfaketime and ASan's runtime do not preload
+# together here (the daemon does not start); the plain build runs it.
+if ldd "$TOP/$BUILD/safegated" 2>/dev/null | grep -q libasan; then
+	echo "ok 1 - # SKIP clock jumps: libfaketime cannot be preloaded into an ASan build"
+	exit 0
+fi
 command -v python3 >/dev/null || { echo "not ok - python3 missing: run 'make deps'"; exit 1; }
 trap 'in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R down >/dev/null 2>&1; cleanup' EXIT
 export TZ=UTC
