@@ -15,7 +15,7 @@ SHARED	?= $(CURDIR)/../shared
 SAN	?= 0
 
 CC	?= cc
-PKGS	:= libnetfilter_queue libmnl libconfig libpcap libcrypto libssl libidn2
+PKGS	:= libnetfilter_queue libmnl libconfig libpcap libcrypto libssl libidn2 libseccomp
 # ldns: the tests' and fuzzers' independent reader of what safegated writes
 TEST_PKGS := ldns
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -267,7 +267,7 @@ uninstall:
 # screenshot and PDF; tests/report/run.sh skips them without it).
 DEPS := build-essential pkg-config libnetfilter-queue-dev libmnl-dev \
 	libldns-dev libconfig-dev libpcap-dev libssl-dev libcriterion-dev \
-	iptables nftables iproute2 procps dnsmasq-base ldnsutils \
+	iptables nftables iproute2 procps dnsmasq-base ldnsutils libseccomp-dev \
 	bind9-dnsutils dnsperf xz-utils clang libclang-rt-14-dev libidn2-dev \
 	unbound curl valgrind python3 openssl libndpi-bin tzdata chromium \
 	faketime

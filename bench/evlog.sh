@@ -180,7 +180,7 @@ CONF
 
 	# As run.sh's sg_start: safegated on the router's core.
 	: >"$T/safegated.log"
-	ip netns exec "$RTR" $PIN_ROUTER "$BIN/safegated" -f \
+	ip netns exec "$RTR" $PIN_ROUTER "$BIN/safegated" -f $SG_USER \
 		-c "$T/safegate.conf" >>"$T/safegated.log" 2>&1 &
 	SG_PID=$!
 	for i in $(seq 1 500); do

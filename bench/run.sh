@@ -194,7 +194,7 @@ sg_start() {
 	local t0 i
 	: >"$T/safegated.log"
 	t0=$(now)
-	ip netns exec "$RTR" $PIN_ROUTER "$BIN/safegated" -f \
+	ip netns exec "$RTR" $PIN_ROUTER "$BIN/safegated" -f $SG_USER \
 		-c "$T/safegate.conf" >>"$T/safegated.log" 2>&1 &
 	SG_PID=$!
 	for i in $(seq 1 6000); do

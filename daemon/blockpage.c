@@ -1047,6 +1047,8 @@ bp_main(void *arg)
 	unsigned i;
 	int n, k;
 
+	if (bp->o.on_thread != NULL)
+		bp->o.on_thread();
 	while (!atomic_load_explicit(&bp->stopping, memory_order_acquire)) {
 		n = epoll_wait(bp->epfd, ev, MAX_EVENTS,
 		    next_timeout(bp, now_ms()));

@@ -213,6 +213,10 @@ struct blockpage_opts {
 	const struct pagelink *link;
 	time_t		 clock_offset;	/* seconds added to the clock the
 					   links are read on (safegated -T) */
+	/* NULL, or called first on the server's own thread, before it
+	   reads a byte: safegated lets the capability that bound its
+	   ports go there (priv_shed()). */
+	void		(*on_thread)(void);
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "log.h"
 #include "replay.h"
 #include "overrides.h"
+#include "priv.h"
 #include "server.h"
 #include "snapshot.h"
 
@@ -21,8 +22,8 @@ static void __attribute__((noreturn))
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: safegated [-dfn] [-c file] [-D file] [-L dir] "
-	    "[-R up|down|show] [-T time]\n"
+	    "usage: safegated [-dfnU] [-c file] [-D file] [-L dir] "
+	    "[-R up|down|show] [-T time] [-u user]\n"
 	    "       safegated -r file [--json] [-d] [-c file] [-D file] "
 	    "[-L dir]\n"
 	    "  -c file  configuration (default " CONFIG_DEFAULT_PATH
@@ -43,7 +44,11 @@ usage(void)
 	    "  -T time  test clock: run the policy as if it were this local\n"
 	    "           time now (\"YYYY-MM-DD HH:MM\", \"Sun 21:30\" or\n"
 	    "           @EPOCH), the clock then running on from there;\n"
-	    "           for tests only\n");
+	    "           for tests only\n"
+	    "  -u user  started as root, become user (default " PRIV_USER ");\n"
+	    "           root: stay uid 0, confined all the same\n"
+	    "  -U       keep the user and capabilities it was started with\n"
+	    "           and load no system call filter; for debugging only\n");
 	exit(2);
 }
 
@@ -170,12 +175,12 @@ main(int argc, char *argv[])
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *replay_path = NULL;
-	bool check = false, json = false;
+	const char *replay_path = NULL, *user = PRIV_USER;
+	bool check = false, json = false, keep = false;
 	int ch, status;
 
 	log_init("safegated", false);
-	while ((ch = getopt_long(argc, argv, "c:dD:fnL:r:R:T:", longopts,
+	while ((ch = getopt_long(argc, argv, "c:dD:fnL:r:R:T:u:U", longopts,
 	    NULL)) != -1) {
 		switch (ch) {
 		case 'r':
@@ -208,6 +213,12 @@ main(int argc, char *argv[])
 		case 'T':
 			if (test_clock(optarg, &opts.clock_offset) < 0)
 				return 2;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'U':
+			keep = true;
 			break;
 		default:
 			usage();
@@ -260,5 +271,7 @@ main(int argc, char *argv[])
 	if (geteuid() != 0)
 		log_info("not root: the queues, raw sockets and rules need "
 		    "CAP_NET_ADMIN and CAP_NET_RAW");
+	/* Looked up now, while the name services are all there. */
+	priv_init(user, keep);
 	return server_run(&opts);
 }

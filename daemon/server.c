@@ -26,6 +26,7 @@
 #include "overrides.h"
 #include "pipeline.h"
 #include "policy.h"
+#include "priv.h"
 #include "queue.h"
 #include "safeguard.h"
 #include "safehosts.h"
@@ -340,9 +341,15 @@ static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
+	char name[16];
 	bool stopping;
 	int n;
 
+	/* Before the first packet: hostile bytes are read here. */
+	snprintf(name, sizeof(name), "sg-queue%u", queue_num(w->q));
+	if ((n = priv_enter(name, PRIV_FILTER_WORKER)) < 0)
+		fatalx("queue %u: system call filter: %s", queue_num(w->q),
+		    sg_strerror(n));
 	for (;;) {
 		stopping = __atomic_load_n(&w->srv->stopping, __ATOMIC_ACQUIRE);
 		n = queue_run(w->q, on_packet, w, stopping ? DRAIN_MS : POLL_MS);
@@ -396,10 +403,35 @@ wants_safe_search(const struct config *cfg)
  * keeps running (a reload only points it at the new resolver): stopping
  * a thread from the main loop for a config edit would buy nothing.
  */
+struct start {
+	struct server		*srv;
+	const struct config	*cfg;
+	struct safeguard_next	*next;		/* reload_senders() */
+	char			*err;
+	size_t			 errlen;
+};
+
+/* On a thread of its own that keeps only what SO_MARK needs (priv.h), so
+ * that the resolver's thread has no more. */
+static int
+start_safehosts(void *arg)
+{
+	struct start *st = arg;
+	const struct config *cfg = st->cfg;
+	char err[256];
+
+	st->srv->sh = safehosts_start(&cfg->resolver, cfg->resolver_port,
+	    QUEUE_MARK_OWN, err, sizeof(err));
+	if (st->srv->sh == NULL)
+		log_warnx("safe search: cannot resolve the safe hosts: %s; "
+		    "rewritten names get the CNAME alone", err);
+	return 0;
+}
+
 static void
 safehosts_update(struct server *srv, const struct config *cfg)
 {
-	char err[256];
+	struct start st = { srv, cfg, NULL, NULL, 0 };
 	int rc;
 
 	if (srv->sh != NULL) {
@@ -409,13 +441,22 @@ safehosts_update(struct server *srv, const struct config *cfg)
 			    sg_strerror(rc));
 		return;
 	}
-	if (!wants_safe_search(cfg))
-		return;
-	srv->sh = safehosts_start(&cfg->resolver, cfg->resolver_port,
-	    QUEUE_MARK_OWN, err, sizeof(err));
-	if (srv->sh == NULL)
-		log_warnx("safe search: cannot resolve the safe hosts: %s; "
-		    "rewritten names get the CNAME alone", err);
+	if (wants_safe_search(cfg) && priv_run("sg-safehosts",
+	    PRIV_CAPS_MARK, PRIV_FILTER_NONE, start_safehosts, &st) < 0)
+		log_warnx("safe search: the safe hosts go unresolved; "
+		    "rewritten names get the CNAME alone");
+}
+
+/* A reload's new alert command and syslog sender, started on a thread
+ * with no capability, as at the start (start_aux()). */
+static int
+reload_senders(void *arg)
+{
+	struct start *st = arg;
+
+	st->next = safeguard_prepare(st->srv->sg, st->cfg, st->err,
+	    st->errlen);
+	return st->next != NULL ? 0 : -1;
 }
 
 /*
@@ -524,6 +565,7 @@ reload(struct server *srv, char *why, size_t len)
 	struct safeguard_next *next = NULL;
 	struct snapshot *snap;
 	struct config *cfg;
+	struct start st;
 	char err[CONFIG_ERR_LEN];
 
 	cfg = config_load(srv->opts->config_path, err, sizeof(err));
@@ -533,10 +575,18 @@ reload(struct server *srv, char *why, size_t len)
 	    srv->opts->lists_db, err, sizeof(err))) == NULL)
 		goto fail;
 	old = snapshot_current(srv->slot)->cfg;
-	if (srv->sg != NULL && (next = safeguard_prepare(srv->sg, cfg, err,
-	    sizeof(err))) == NULL) {
-		snapshot_free(snap);
-		goto fail;
+	st = (struct start){ srv, cfg, NULL, err, sizeof(err) };
+	err[0] = '\0';
+	if (srv->sg != NULL) {
+		if (priv_run("sg-aux", PRIV_CAPS_NONE, PRIV_FILTER_NONE,
+		    reload_senders, &st) < 0) {
+			if (st.next == NULL && st.err[0] == '\0')
+				snprintf(err, sizeof(err), "cannot start a "
+				    "thread for the senders");
+			snapshot_free(snap);
+			goto fail;
+		}
+		next = st.next;
 	}
 	if (events_follow(srv, old, cfg, err, sizeof(err)) < 0) {
 		safeguard_discard(next);
@@ -748,6 +798,8 @@ print_status(struct server *srv, struct control_reply *r)
 			    st.syslog_dropped);
 	}
 	control_printf(r, "block_page %s\n", srv->bp != NULL ? "on" : "off");
+	control_printf(r, "user %s\nseccomp %s\n", priv_user(),
+	    priv_seccomp_state());
 }
 
 /* overrides_save(), making the state file's folder (0750) if missing. */
@@ -1095,6 +1147,18 @@ decide_page(void *arg, const struct sg_addr *client, const char *host,
 	snapshot_leave(srv->slot, BLOCKPAGE_READER);
 }
 
+/* The block page's thread, before it reads a byte: its ports are bound,
+ * and the capability that bound them goes (priv.h). */
+static void
+blockpage_thread(void)
+{
+	int r;
+
+	if ((r = priv_shed()) < 0)
+		log_warnx("privileges: block page: cannot let its "
+		    "capabilities go: %s", sg_strerror(r));
+}
+
 /* blockpage.serve: the page on the block-page addresses (a start-time
  * setting, like the queues). */
 static int
@@ -1122,6 +1186,7 @@ blockpage_up(struct server *srv, const struct config *cfg)
 	srv->link_ok = e == 0;
 	opts.link = srv->link_ok ? &srv->link : NULL;
 	opts.clock_offset = srv->opts->clock_offset;
+	opts.on_thread = blockpage_thread;
 	if ((srv->bp = blockpage_start_opts(addrs, n, cfg->blockpage_port,
 	    &opts, decide_page, srv, err, sizeof(err))) == NULL) {
 		log_warnx("block page: %s", err);
@@ -1131,8 +1196,10 @@ blockpage_up(struct server *srv, const struct config *cfg)
 	return 0;
 }
 
+/* The queues are bound before the switch of user, their threads started
+ * after it (start_workers()). */
 static int
-start_workers(struct server *srv, const struct config *cfg)
+open_queues(struct server *srv, const struct config *cfg)
 {
 	size_t i;
 	int err;
@@ -1160,6 +1227,15 @@ start_workers(struct server *srv, const struct config *cfg)
 			return -err;
 		}
 	}
+	return 0;
+}
+
+static int
+start_workers(struct server *srv)
+{
+	size_t i;
+	int err;
+
 	for (i = 0; i < srv->nworkers; i++) {
 		if ((err = pthread_create(&srv->workers[i].thread, NULL,
 		    worker_main, &srv->workers[i])) != 0)
@@ -1283,12 +1359,82 @@ main_loop(struct server *srv, int sfd)
 	}
 }
 
+/*
+ * What safegated reads and writes once it is the user (priv.h): the
+ * folders it writes in are made the user's if missing (else checked), its
+ * own files given to it; what reloads read is checked.
+ */
+static void
+priv_paths(const struct server *srv, const struct config *cfg)
+{
+	const struct server_opts *o = srv->opts;
+
+	if (events_on(cfg))
+		priv_own_dir(cfg->events_path, "rotating the events");
+	priv_own_dir(cfg->state_path, "saving pauses and allows");
+	priv_own_dir(cfg->control_socket, "removing the socket at the stop");
+	if (cfg->risk_state != NULL && cfg->risk_state[0] != '\0') {
+		priv_own_dir(cfg->risk_state, "saving the risk state");
+		priv_own_file(cfg->risk_state, false);
+	}
+	priv_need_read(o->config_path != NULL ? o->config_path :
+	    CONFIG_DEFAULT_PATH, "reloading");
+	priv_need_read(o->lists_dir != NULL ? o->lists_dir : cfg->lists_dir,
+	    "reloading");
+	priv_need_read(o->lists_db != NULL ? o->lists_db : cfg->lists_db,
+	    "reloading");
+	priv_need_read(cfg->dhcp_leases, "reloading");
+}
+
+/* On a thread of its own, with CAP_NET_BIND_SERVICE alone if its port
+ * needs it, and a filter of its own, which the block page's thread keeps. */
+static int
+start_blockpage(void *arg)
+{
+	struct start *st = arg;
+
+	return blockpage_up(st->srv, st->cfg);
+}
+
+/* After the switch, on a thread with no capability, so that the threads
+ * started here have none: the syslog sender and the event log's writer
+ * (and the alert command it runs). */
+static int
+start_aux(void *arg)
+{
+	struct start *st = arg;
+	struct server *srv = st->srv;
+	const struct config *cfg = st->cfg;
+	struct evlog_hooks hooks;
+	char why[256];
+	int r;
+
+	if (srv->evlog == NULL)
+		return 0;
+	if ((srv->sg = safeguard_new(cfg, why, sizeof(why))) == NULL) {
+		log_warnx("safeguarding record: %s", why);
+		return -1;
+	}
+	safeguard_hooks(srv->sg, &hooks);
+	evlog_set_hooks(srv->evlog, &hooks);
+	/* Learning carries on from the last run; a bad file is set
+	 * aside and learning starts afresh (safeguard.h). */
+	(void)safeguard_load(srv->sg, policy_now(srv));
+	if ((r = evlog_start(srv->evlog)) < 0) {
+		log_warnx("events: cannot start the writer: %s",
+		    sg_strerror(r));
+		return r;
+	}
+	return 0;
+}
+
 int
 server_run(const struct server_opts *opts)
 {
 	struct server srv;
 	struct snapshot *snap;
 	struct config *cfg;
+	struct start st;
 	sigset_t sigs;
 	char err[CONFIG_ERR_LEN];
 	int sfd = -1, status = 1, r;
@@ -1334,6 +1480,7 @@ server_run(const struct server_opts *opts)
 	/* Opened (and recovered) before daemon(), so that a path that
 	   cannot be opened is said on the terminal; written by a thread
 	   started after it. */
+	priv_paths(&srv, cfg);
 	if (events_on(cfg)) {
 		struct evlog_opts eo;
 
@@ -1342,6 +1489,7 @@ server_run(const struct server_opts *opts)
 			log_warn("%s", cfg->events_path);
 			goto out;
 		}
+		priv_own_file(cfg->events_path, true);
 	}
 
 	if (!opts->foreground) {
@@ -1371,29 +1519,29 @@ server_run(const struct server_opts *opts)
 		log_warn("control socket %s", cfg->control_socket);
 		goto out;
 	}
+	/* What needs root is open once the queues are bound; no thread
+	 * exists yet, so all inherit the bounding set, no_new_privs, the
+	 * base filter and the switch of user (priv.h). */
+	if ((r = open_queues(&srv, cfg)) < 0)
+		goto out;
+	if ((r = priv_confine()) < 0 || (r = priv_drop()) < 0) {
+		log_warnx("privileges: %s", sg_strerror(r));
+		goto out;
+	}
+	st = (struct start){ &srv, cfg, NULL, NULL, 0 };
+	if (priv_run("sg-blockpage", cfg->blockpage_port < 1024 ?
+	    PRIV_CAPS_BIND : PRIV_CAPS_NONE, PRIV_FILTER_BLOCKPAGE,
+	    start_blockpage, &st) < 0)
+		goto out;
+	if ((r = priv_finish()) < 0) {
+		log_warnx("privileges: %s", sg_strerror(r));
+		goto out;
+	}
 	safehosts_update(&srv, cfg);
-	if (srv.evlog != NULL) {
-		struct evlog_hooks hooks;
-		char why[256];
-
-		if ((srv.sg = safeguard_new(cfg, why, sizeof(why))) == NULL) {
-			log_warnx("safeguarding record: %s", why);
-			goto out;
-		}
-		safeguard_hooks(srv.sg, &hooks);
-		evlog_set_hooks(srv.evlog, &hooks);
-		/* Learning carries on from the last run; a bad file is set
-		 * aside and learning starts afresh (safeguard.h). */
-		(void)safeguard_load(srv.sg, policy_now(&srv));
-	}
-	if (blockpage_up(&srv, cfg) < 0)
+	if (priv_run("sg-aux", PRIV_CAPS_NONE, PRIV_FILTER_NONE, start_aux,
+	    &st) < 0)
 		goto out;
-	if (srv.evlog != NULL && (r = evlog_start(srv.evlog)) < 0) {
-		log_warnx("events: cannot start the writer: %s",
-		    sg_strerror(r));
-		goto out;
-	}
-	if ((r = start_workers(&srv, cfg)) < 0)
+	if ((r = start_workers(&srv)) < 0)
 		goto out;
 	if ((r = firewall_start(&srv, cfg)) < 0) {
 		log_warnx("firewall: cannot put the rules up: %s",

@@ -179,7 +179,7 @@ else
 	# cleanly, saying why, and leave nothing behind.
 	in_rtr "$TOP/$BUILD/safegated" -c "$T/sg.conf" -R down
 	sed 's/backend = "auto"/backend = "nft"/' "$T/sg.conf" >"$T/nft.conf"
-	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f -c "$T/nft.conf" >"$T/nft.log" 2>&1
+	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f $SG_USER -c "$T/nft.conf" >"$T/nft.log" 2>&1
 	check "backend nft without the kernel's queue expression: refused" test $? -ne 0
 	check_out "and says why" 'no nft queue expression' cat "$T/nft.log"
 	check_out "and leaves no rule" '^0$' rules_left

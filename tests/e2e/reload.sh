@@ -124,7 +124,7 @@ check_out "without safegated, dnsmasq answers a blocked name" '10\.77\.9\.1' \
 # would make this a test of the log file.
 sg_start() {
 	: >"$T/safegated.log"
-	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f -c "$T/sg.conf" \
+	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f $SG_USER -c "$T/sg.conf" \
 		>>"$T/safegated.log" 2>&1 &
 	SG_PID=$!
 	local i

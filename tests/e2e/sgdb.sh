@@ -92,7 +92,7 @@ check "the daemon stopped cleanly" test "$SG_STATUS" = 0
 
 # --- a damaged set at start-up is refused -------------------------------------------
 check_out "safegated refuses to start on a truncated set" 'lists\.sgdb: .*truncated' \
-	in_rtr "$TOP/$BUILD/safegated" -f -c "$T/sg.conf"
+	in_rtr "$TOP/$BUILD/safegated" -f $SG_USER -c "$T/sg.conf"
 printf 'garbage' | dd of="$T/lists.sgdb" bs=1 seek=300 conv=notrunc 2>/dev/null
 "$LISTS" compile -c "$T/sg.conf" >/dev/null
 printf 'garbage' | dd of="$T/lists.sgdb" bs=1 seek=300 conv=notrunc 2>/dev/null

@@ -104,7 +104,7 @@ sg_start() {
 	: >"$T/safegated.log"
 	ip netns exec "$RTR" env LD_PRELOAD="$FT" FAKETIME_TIMESTAMP_FILE="$T/clock.rc" \
 		FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 NO_FAKE_STAT=1 \
-		"$TOP/$BUILD/safegated" -f -c "$T/sg.conf" $SG_ARGS >>"$T/safegated.log" 2>&1 &
+		"$TOP/$BUILD/safegated" -f $SG_USER -c "$T/sg.conf" $SG_ARGS >>"$T/safegated.log" 2>&1 &
 	SG_PID=$!
 	local i
 	for i in $(seq 1 200); do

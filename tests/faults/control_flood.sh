@@ -76,7 +76,7 @@ dig1() { in_lan dig +time=2 +tries=1 "$@"; }
 wait_dns dig1 @10.77.0.1 ok1.test || { not_ok "router dnsmasq answers"; exit 1; }
 
 : >"$T/safegated.log"
-ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f -c "$T/sg.conf" >>"$T/safegated.log" 2>&1 &
+ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f $SG_USER -c "$T/sg.conf" >>"$T/safegated.log" 2>&1 &
 SG_PID=$!
 for _ in $(seq 1 100); do
 	grep -q filtering "$T/safegated.log" && break

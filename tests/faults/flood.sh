@@ -177,7 +177,7 @@ if ldd "$TOP/$BUILD/safegated" 2>/dev/null | grep -q libasan; then
 fi
 # Without -d: a debug line per packet would make this a test of the log.
 : >"$T/safegated.log"
-ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f -c "$T/sg.conf" >>"$T/safegated.log" 2>&1 &
+ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f $SG_USER -c "$T/sg.conf" >>"$T/safegated.log" 2>&1 &
 SG_PID=$!
 for _ in $(seq 1 100); do
 	grep -q filtering "$T/safegated.log" && break

@@ -5,7 +5,7 @@
 # sg_start: safegated_start without -d (no debug line per packet).
 sg_start() {
 	: >"$T/safegated.log"
-	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f -c "$T/sg.conf" \
+	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f $SG_USER -c "$T/sg.conf" \
 		>>"$T/safegated.log" 2>&1 &
 	SG_PID=$!
 	local i
