@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,6 +170,81 @@ queue_get_stats(const struct queue *q, struct queue_stats *st)
 	    __ATOMIC_RELAXED);
 	st->bad_messages = __atomic_load_n(&q->st.bad_messages,
 	    __ATOMIC_RELAXED);
+}
+
+/*
+ * A line of the kernel's table (net/netfilter/nfnetlink_queue.c,
+ * seq_show): queue, peer port id, waiting, copy mode, copy range, dropped
+ * (full), dropped (socket), id sequence, and a constant 1.
+ */
+int
+queue_kernel_parse(const char *text, uint16_t num,
+    struct queue_kernel_stats *ks)
+{
+	const char *line, *nl;
+	unsigned long long f[9];
+	char *end;
+	size_t i;
+
+	for (line = text; *line != '\0'; line = nl + 1) {
+		const char *p = line;
+
+		for (i = 0; i < 9; i++) {
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (*p < '0' || *p > '9')
+				break;
+			errno = 0;
+			f[i] = strtoull(p, &end, 10);
+			if (errno != 0)
+				break;
+			p = end;
+		}
+		while (*p == ' ' || *p == '\t')
+			p++;
+		nl = strchr(line, '\n');
+		if (i < 1 || f[0] != num) {
+			if (nl == NULL)
+				break;
+			continue;
+		}
+		if (i != 9 || (*p != '\n' && *p != '\0') ||
+		    f[7] > UINT32_MAX)
+			return -EINVAL;
+		ks->waiting = f[2];
+		ks->full_dropped = f[5];
+		ks->socket_dropped = f[6];
+		ks->last_id = (uint32_t)f[7];
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int
+queue_kernel_stats(uint16_t num, struct queue_kernel_stats *ks)
+{
+	char buf[16384];
+	ssize_t n;
+	size_t len = 0;
+	int fd, rc;
+
+	/* The table is generated as it is read: read it whole. */
+	if ((fd = open(QUEUE_KERNEL_TABLE, O_RDONLY | O_CLOEXEC)) == -1)
+		return -errno;
+	while (len < sizeof(buf) - 1 &&
+	    (n = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			rc = -errno;
+			close(fd);
+			return rc;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	buf[len] = '\0';
+	return queue_kernel_parse(buf, num, ks);
 }
 
 static void

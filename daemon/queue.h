@@ -94,4 +94,30 @@ int	queue_run(struct queue *, queue_handler *, void *arg, int timeout_ms)
 /* A consistent copy of the counters (readable from any thread). */
 void	queue_get_stats(const struct queue *, struct queue_stats *);
 
+/*
+ * The kernel's side of a queue, from its table
+ * /proc/net/netfilter/nfnetlink_queue (of the caller's network namespace):
+ * what safegated's own counters cannot see, because it never receives it.
+ */
+struct queue_kernel_stats {
+	uint64_t	waiting;	/* queued now, waiting for a verdict */
+	uint64_t	full_dropped;	/* dropped, the queue full (fail-closed;
+					   fail-open passes are not counted) */
+	uint64_t	socket_dropped;	/* dropped, our socket's buffer full
+					   (what reaches us as ENOBUFS) */
+	uint32_t	last_id;	/* ids handed out since the queue was
+					   bound: every packet the kernel took,
+					   passed or dropped when full
+					   included; wraps at 2^32 */
+};
+
+#define QUEUE_KERNEL_TABLE	"/proc/net/netfilter/nfnetlink_queue"
+
+/* Queue num's line of the table's text: 0, -ENOENT (not bound) or
+ * -EINVAL (a line that does not read as the kernel writes it). */
+int	queue_kernel_parse(const char *text, uint16_t num,
+	    struct queue_kernel_stats *) SG_WUR;
+/* The same from the table itself; -errno when it cannot be read. */
+int	queue_kernel_stats(uint16_t num, struct queue_kernel_stats *) SG_WUR;
+
 #endif

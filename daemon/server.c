@@ -645,6 +645,22 @@ fail:
 	return -1;
 }
 
+/* The kernel's side of queue num (queue.h): what never reached us.  A
+ * table that cannot be read leaves the lines out. */
+static void
+print_kernel_queue(struct control_reply *r, uint16_t num)
+{
+	struct queue_kernel_stats ks;
+
+	if (queue_kernel_stats(num, &ks) < 0)
+		return;
+	control_printf(r, "queue%u_kernel_waiting %" PRIu64 "\n"
+	    "queue%u_kernel_full_dropped %" PRIu64 "\n"
+	    "queue%u_kernel_socket_dropped %" PRIu64 "\n"
+	    "queue%u_kernel_last_id %" PRIu32 "\n", num, ks.waiting, num,
+	    ks.full_dropped, num, ks.socket_dropped, num, ks.last_id);
+}
+
 static void
 print_stats(struct server *srv, struct control_reply *r)
 {
@@ -679,6 +695,7 @@ print_stats(struct server *srv, struct control_reply *r)
 		    queue_num(srv->workers[i].q), qs.enobufs,
 		    queue_num(srv->workers[i].q), qs.send_errors,
 		    queue_num(srv->workers[i].q), qs.bad_messages);
+		print_kernel_queue(r, queue_num(srv->workers[i].q));
 	}
 	memset(&ev, 0, sizeof(ev));
 	if (srv->evlog != NULL)

@@ -103,6 +103,8 @@ burst() {
 	kill -CONT "$SG_PID"
 	wait $lp
 	k2=$(kq)
+	local kd ku
+	kd=$(st queue${Q}_kernel_full_dropped); ku=$(st queue${Q}_kernel_socket_dropped)
 	b=$(count "$T/burst")
 	p1=$(st queue${Q}_packets); e1=$(st queue${Q}_enobufs)
 	load 10.77.0.1 200 1 1 "$T/after" blocked.test ok1.test ok2.test ok3.test
@@ -115,6 +117,8 @@ burst() {
 	echo "#   client, after: $a"
 	local waited dropped udropped
 	waited=$(field "$k1" waiting); dropped=$(field "$k2" dropped); udropped=$(field "$k2" user_dropped)
+	check "$what fail_open=$fo: safegatectl stats has the kernel's drops ($kd full, $ku socket)" \
+		test "$kd" = "$dropped" -a "$ku" = "$udropped"
 	check "$what fail_open=$fo: the burst was sent ($(field "$b" sent) of $n)" \
 		test "$(field "$b" sent)" -ge $((n / 2))
 	check "$what fail_open=$fo: safegated got every packet that waited ($((p1 - p0)) = $waited)" \
