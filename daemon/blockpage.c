@@ -29,6 +29,7 @@
  * event costs one EAGAIN.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -652,6 +653,10 @@ struct blockpage {
 };
 
 static struct log_limit bp_limit = LOG_LIMIT_INIT;
+/* A client over its share, and the server full: each said at most once a
+ * minute, with how many since the last time. */
+static struct log_limit bp_share_limit = LOG_LIMIT_INIT;
+static struct log_limit bp_full_limit = LOG_LIMIT_INIT;
 
 static void
 count(_Atomic uint64_t *c)
@@ -932,6 +937,14 @@ accept_all(struct blockpage *bp, size_t li)
 
 	for (;;) {
 		if (bp->nfree == 0) {
+			uint64_t held;
+
+			if (log_ratelimited(&bp_full_limit, 1.0 / 60, 1,
+			    &held))
+				log_warnx("block page: %u connections open, "
+				    "the most it serves: new ones wait in the "
+				    "backlog (said %" PRIu64 " more times since "
+				    "the last)", bp->o.max_conns, held);
 			listeners(bp, false);	/* full: backlog waits */
 			return;
 		}
@@ -967,7 +980,17 @@ accept_all(struct blockpage *bp, size_t li)
 		}
 		sockaddr_to_addr(&ss, &a);
 		if (client_conns(bp, &a) >= bp->o.client_conns) {
+			char astr[ADDR_STRLEN];
+			uint64_t held;
+
 			count(&bp->c_refused);
+			if (log_ratelimited(&bp_share_limit, 1.0 / 60, 1,
+			    &held))
+				log_warnx("block page: %s has %u connections "
+				    "open, its share: another refused (%" PRIu64
+				    " more refused since the last)",
+				    addr_ntop(&a, astr, sizeof(astr)),
+				    bp->o.client_conns, held);
 			close(fd);
 			continue;
 		}

@@ -738,6 +738,18 @@ print_stats(struct server *srv, struct control_reply *r)
 	    "\ncontrol_accept_errors %" PRIu64 "\n", cs.clients, cs.accepted,
 	    cs.served, cs.refused, cs.bad, cs.timeouts, cs.evicted,
 	    cs.send_errors, cs.accept_errors);
+	if (srv->bp != NULL) {
+		struct blockpage_stats bs;
+
+		blockpage_get_stats(srv->bp, &bs);
+		control_printf(r, "blockpage_accepted %" PRIu64
+		    "\nblockpage_refused %" PRIu64 "\nblockpage_blocked %"
+		    PRIu64 "\nblockpage_neutral %" PRIu64
+		    "\nblockpage_errors %" PRIu64 "\nblockpage_timeouts %"
+		    PRIu64 "\nblockpage_active %" PRIu64 "\n", bs.accepted,
+		    bs.refused, bs.blocked, bs.neutral, bs.errors,
+		    bs.timeouts, bs.active);
+	}
 }
 
 static void

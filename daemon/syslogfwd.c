@@ -131,6 +131,9 @@ struct syslogfwd {
 	char			*out;		/* SF_OUT_BYTES */
 	char			*msg;		/* SF_MSG_MAX */
 	struct log_limit	 limit;
+	struct log_limit	 drop_limit;	/* the queue full: its own,
+						   as another thread says it */
+	struct log_limit	 long_limit;	/* a line too long */
 };
 
 static uint64_t
@@ -390,6 +393,7 @@ syslogfwd_send_meta(struct syslogfwd *f, const char *line, size_t len,
 	struct timespec ts;
 	struct sf_rec r;
 	size_t need, klen = 0, hlen = 0;
+	uint64_t dropped;
 	bool wake;
 
 	if (f == NULL)
@@ -411,8 +415,12 @@ syslogfwd_send_meta(struct syslogfwd *f, const char *line, size_t len,
 	}
 	if (len > SYSLOGFWD_LINE_MAX) {
 		pthread_mutex_lock(&f->lock);
-		f->dropped++;
+		dropped = ++f->dropped;
 		pthread_mutex_unlock(&f->lock);
+		if (log_ratelimited(&f->long_limit, 1.0 / 60, 1, NULL))
+			log_warnx("syslog %s: a line of %zu bytes, over %u, "
+			    "dropped; %" PRIu64 " dropped so far", f->name,
+			    len, SYSLOGFWD_LINE_MAX, dropped);
 		return SG_ELIMIT;
 	}
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -427,9 +435,14 @@ syslogfwd_send_meta(struct syslogfwd *f, const char *line, size_t len,
 	need = sf_rec_size(&r);
 
 	pthread_mutex_lock(&f->lock);
+	dropped = f->dropped;
 	while (f->count > 0 && (f->count >= f->o.queue_msgs ||
 	    f->cap - (size_t)(f->head - f->tail) < need))
 		sf_pop(f, false);
+	if (f->dropped != dropped)
+		dropped = f->dropped;
+	else
+		dropped = 0;
 	sf_ring_write(f, f->head, &r, sizeof(r));
 	if (klen > 0)
 		sf_ring_write(f, f->head + sizeof(r), meta->kind, klen);
@@ -444,6 +457,12 @@ syslogfwd_send_meta(struct syslogfwd *f, const char *line, size_t len,
 	pthread_mutex_unlock(&f->lock);
 	if (wake)
 		sf_wake(f);
+	/* Said at most once a minute, with the running count. */
+	if (dropped > 0 && log_ratelimited(&f->drop_limit, 1.0 / 60, 1,
+	    NULL))
+		log_warnx("syslog %s: the queue is full (%zu messages or %zu "
+		    "bytes): the oldest are dropped, %" PRIu64 " so far",
+		    f->name, f->o.queue_msgs, f->cap, dropped);
 	return 0;
 }
 
@@ -1151,6 +1170,8 @@ syslogfwd_start_opts(const char *target, const char *ca, unsigned facility,
 	f->pid = (long)getpid();
 	f->backoff = f->o.retry_min_ms;
 	f->limit = (struct log_limit)LOG_LIMIT_INIT;
+	f->drop_limit = (struct log_limit)LOG_LIMIT_INIT;
+	f->long_limit = (struct log_limit)LOG_LIMIT_INIT;
 	f->cap = f->o.queue_bytes;
 	if ((f->buf = malloc(f->cap)) == NULL ||
 	    (f->stage = malloc(SF_STAGE_BYTES + SF_REC_MAX)) == NULL ||

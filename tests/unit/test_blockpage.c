@@ -25,6 +25,7 @@
 #include <criterion/criterion.h>
 
 #include "blockpage.h"
+#include "errcap.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1054,18 +1055,23 @@ Test(blockpage_live, connection_limits)
 	uint16_t port = blockpage_port(bp, 0);
 	int held[4], other[2], extra, waiting;
 	struct blockpage_stats st;
+	char logged[2048];
 	char *resp;
 	size_t i;
 
-	/* one address takes its share, and no more */
+	/* one address takes its share, and no more; the log says so */
 	for (i = 0; i < 4; i++)
 		held[i] = dial(port);
 	cr_assert_eq(STAT(bp, active, 4), 4);
+	errcap_start();
 	extra = dial(port);
 	cr_assert(closed_within(extra, 2000), "over its share: closed");
+	errcap_end(logged, sizeof(logged));
 	close(extra);
 	blockpage_get_stats(bp, &st);
 	cr_assert_eq(st.refused, 1);
+	cr_assert_not_null(strstr(logged, "block page: 127.0.0.1 has 4 "
+	    "connections open, its share: another refused"), "%s", logged);
 
 	/* another device still gets in, up to the total */
 	for (i = 0; i < 2; i++)

@@ -22,6 +22,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "errcap.h"
 #include "syslogfwd.h"
 
 #define HOST	"gw1"
@@ -590,10 +591,14 @@ Test(syslogfwd_live, full_queue_drops_the_oldest, .timeout = 20)
 	uint16_t port = 0;
 	int lfd;
 
+	char logged[4096];
+
 	/* bound, not listening: connections are refused */
 	lfd = local_socket(SOCK_STREAM, &port);
 	o.queue_msgs = 8;
 	f = start("tcp", "127.0.0.1", port, NULL, &o);
+	/* What the daemon's log says of the drops (stderr, caught). */
+	errcap_start();
 	send_lines(f, 0, 20);
 	syslogfwd_stats(f, &st);
 	cr_assert_eq(st.queued, 8);
@@ -605,6 +610,16 @@ Test(syslogfwd_live, full_queue_drops_the_oldest, .timeout = 20)
 	syslogfwd_stats(f, &st);
 	cr_assert_eq(st.dropped, 13);
 	cr_assert_eq(st.queued, 8);
+	errcap_end(logged, sizeof(logged));
+	/* Once for the full queue, however many went (rate-limited), and
+	 * once for the line too long. */
+	cr_assert_not_null(strstr(logged, "the queue is full (8 messages"),
+	    "%s", logged);
+	cr_assert_not_null(strstr(logged, "the oldest are dropped, 1 so far"),
+	    "%s", logged);
+	cr_assert_null(strstr(logged, "2 so far"), "%s", logged);
+	cr_assert_not_null(strstr(logged, "a line of 8194 bytes, over 8192, "
+	    "dropped; 13 dropped so far"), "%s", logged);
 
 	/* the receiver comes: the newest 8 arrive, in order */
 	cr_assert_eq(listen(lfd, 16), 0);
