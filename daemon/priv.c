@@ -197,8 +197,6 @@ bounding_limit(void)
 
 /* ------------------------------------------------------------ seccomp */
 
-#if HAVE_SECCOMP
-
 /*
  * Built with AddressSanitizer (make SAN=1), the sanitizer's runtime makes
  * calls of its own on every thread (sigaltstack() as one starts and ends,
@@ -214,6 +212,20 @@ bounding_limit(void)
 #define SANITIZED	1
 #endif
 #endif
+
+bool
+priv_allowlists_enforce(void)
+{
+#if defined(SANITIZED) || defined(PRIV_SECCOMP_LOG) || \
+    defined(PRIV_SECCOMP_SURVEY) || !HAVE_SECCOMP
+	return false;
+#else
+	return true;
+#endif
+}
+
+#if HAVE_SECCOMP
+
 
 #if defined(PRIV_SECCOMP_LOG) || defined(PRIV_SECCOMP_SURVEY)
 #define DENY(e)		SCMP_ACT_LOG	/* building the lists */

@@ -134,6 +134,11 @@ int	priv_enter(const char *name, enum priv_filter filter) SG_WUR;
  */
 int	priv_seccomp_install(enum priv_filter) SG_WUR;
 
+/* Whether the allowlists refuse what they lack: not in a sanitizer build
+ * (make SAN=1), whose runtime makes calls of its own, nor in the builds
+ * that survey the lists; there they only log. */
+bool	priv_allowlists_enforce(void);
+
 /* For safegatectl status: the user name ("root" if it stayed so) and the
  * filters' state: "on", "off (-U)", "off (not built in)" or
  * "off (kernel: REASON)". */

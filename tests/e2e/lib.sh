@@ -170,6 +170,28 @@ safegated_start() {
 	return 1
 }
 
+# udp_sink PORT FILE: a syslog receiver on the router's 127.0.0.1:PORT,
+# each datagram appended to FILE with a newline; back once it is bound
+# (what is sent before is lost), 1 if it never is.  cleanup stops it.
+udp_sink() {
+	# It writes its own pid down: python3 may be a wrapper that forks.
+	ip netns exec "$RTR" python3 -c '
+import os, socket, sys
+open(sys.argv[3], "w").write("%d\n" % os.getpid())
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+f = open(sys.argv[2], "ab", buffering=0)
+while True:
+    d, a = s.recvfrom(65535)
+    f.write(d + b"\n")' "$1" "$2" "$T/udp-$1.bgpid" &
+	local i
+	for i in $(seq 1 100); do
+		ip netns exec "$RTR" ss -Hlun "sport = :$1" | grep -q . && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # Stops the daemon with SIGTERM; SG_STATUS is its exit status.
 safegated_stop() {
 	SG_STATUS=

@@ -72,18 +72,6 @@ cat >"$T/alert.sh" <<SH
 mv "$T/out/alert.tmp" "$T/out/alert.txt"
 SH
 chmod 0755 "$T/alert.sh"
-# It writes its own pid down: python3 may be a wrapper that forks.
-cat >"$T/udp.py" <<'PY'
-import os, socket, sys
-open(sys.argv[3], "w").write("%d\n" % os.getpid())
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    d, a = s.recvfrom(65535)
-    f.write(d + b"\n")
-PY
-
 # conf DEVICES: the config, with DEVICES (libconfig list body).
 conf() {
 	cat >"$T/sg.conf" <<CONF
@@ -112,8 +100,7 @@ conf ''
 ctl() { in_rtr "$TOP/$BUILD/safegatectl" -s "$T/run/control.sock" "$@"; }
 
 dnsmasq_start "$RTR" rtr-dnsmasq 10.77.0.1,127.0.0.1 "$T/rtr.hosts"
-in_rtr python3 "$T/udp.py" 5514 "$T/syslog.out" "$T/udp.bgpid" &
-for i in $(seq 1 100); do in_rtr ss -Huln 'sport = :5514' | grep -q . && break; sleep 0.1; done
+udp_sink 5514 "$T/syslog.out" || not_ok "the syslog receiver listens"
 wait_dns in_lan dig +time=1 +tries=1 @10.77.0.1 allowed.test || not_ok "dnsmasq answers"
 
 # field FIELD FILE: FIELD's value in a /proc status file, its words one
@@ -153,16 +140,8 @@ refused() {
 	return 0
 }
 
-: >"$T/safegated.log"
-# Started directly so that $! is the daemon (ip netns exec execs it).
-ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f -d -u "$SGU" -c "$T/sg.conf" \
-	>>"$T/safegated.log" 2>&1 &
-SG_PID=$!
-for i in $(seq 1 100); do
-	grep -q filtering "$T/safegated.log" && break
-	kill -0 $SG_PID 2>/dev/null || break
-	sleep 0.1
-done
+# The last -u wins over lib.sh's -u root.
+safegated_start "$T/sg.conf" -u "$SGU"
 check_out "starts as root, and says what it gave up" \
 	"privileges: user $SGU, CAP_NET_ADMIN and CAP_NET_RAW, system call filters on" \
 	cat "$T/safegated.log"
@@ -242,9 +221,7 @@ check_out "syslog gets the record" 'blocked\.test' cat "$T/syslog.out"
 # --- reload: config and lists read as the user, the firewall tools re-run ---
 echo later.test >>"$T/e2e.domains"
 # A new syslog target: the reload starts a new sender.
-in_rtr python3 "$T/udp.py" 5515 "$T/syslog2.out" "$T/udp2.bgpid" &
-# UDP: what is sent before the receiver binds is lost.
-for i in $(seq 1 100); do in_rtr ss -Huln 'sport = :5515' | grep -q . && break; sleep 0.1; done
+udp_sink 5515 "$T/syslog2.out" || not_ok "the second syslog receiver listens"
 conf '{ name = "kid"; ip = "10.77.0.2"; profile = "kid"; }' 5515
 check_out "reload as the user" '^generation 2$' ctl reload
 check_out "after the reload, still one thread with main's name" '^1$' \

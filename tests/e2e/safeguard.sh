@@ -211,16 +211,7 @@ wait_files() {
 
 status_of() { ctl status | awk -v k="$1" '$1 == k { print $2 }'; }
 
-# syslog listeners in the router: UDP datagrams one a line, TCP as read.
-cat >"$T/udp.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-f = open(sys.argv[2], "ab", buffering=0)
-while True:
-    d, a = s.recvfrom(65535)
-    f.write(d + b"\n")
-PY
+# A TCP syslog listener in the router, as read (UDP: udp_sink, lib.sh).
 cat >"$T/tcp.py" <<'PY'
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -311,8 +302,7 @@ dnsmasq_start "$RTR" rtr-dnsmasq 10.77.0.1,127.0.0.1 "$T/rtr.hosts"
 dnsmasq_start "$WAN" wan-dnsmasq 10.78.0.2 "$T/wan.hosts"
 wait_dns q 10.77.0.2 allowed.test || { not_ok "router dnsmasq answers"; exit 1; }
 wait_dns outq allowed.test || { not_ok "wan dnsmasq answers"; exit 1; }
-ip netns exec "$RTR" python3 "$T/udp.py" 5514 "$T/syslog-udp.cap" &
-echo $! >"$T/udp.bgpid"
+udp_sink 5514 "$T/syslog-udp.cap" || not_ok "the UDP receiver listens"
 ip netns exec "$RTR" python3 "$T/tcp.py" 5515 "$T/syslog-tcp.cap" &
 echo $! >"$T/tcp.bgpid"
 wait_dns sh -c "ip netns exec $RTR ss -Hlun 'sport = :5514' | grep -q 5514 &&
@@ -541,10 +531,7 @@ check_out "status: syslog_sent counts the lines (within 5 s)" '^ok$' \
 # UDP receiver, and alerts to a second command.
 K=$(wc -l <"$EV2")
 head -n "$K" "$EV2" >"$T/ev2-before"
-ip netns exec "$RTR" python3 "$T/udp.py" 5516 "$T/syslog-udp2.cap" &
-echo $! >"$T/udp2.bgpid"
-wait_dns sh -c "ip netns exec $RTR ss -Hlun 'sport = :5516' | grep -q 5516" ||
-	not_ok "the second UDP receiver listens"
+udp_sink 5516 "$T/syslog-udp2.cap" || not_ok "the second UDP receiver listens"
 mkdir -p "$T/alerts2"
 sed "s|$T/alerts/|$T/alerts2/|" "$T/alert.sh" >"$T/alert2.sh"
 chmod 0755 "$T/alert2.sh"

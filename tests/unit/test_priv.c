@@ -39,18 +39,7 @@
 
 /* make SAN=1: the allowlists only log, and ptrace is let through for
  * LeakSanitizer (priv.c); the refusals are this build's to show. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED	1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED	1
-#endif
-#endif
-#ifdef SANITIZED
-#define ENFORCING	false
-#else
-#define ENFORCING	true
-#endif
+#define ENFORCING	priv_allowlists_enforce()
 
 /* Each returns 0 when the call succeeded, else its errno (below 200). */
 typedef int probe_fn(void);
