@@ -19,21 +19,45 @@
  * as soon as the flow is named, refused or expired.  The number of slots
  * is capped, so the memory is too: max_flows * (16 KiB + 2 KiB) at most.
  *
- * A flow that expires with pieces kept (it began its name and stalled)
- * stays in its bucket as a tomb: no buffers, on a list of its own, for
- * FLOW_TOMB_LIFE seconds, at most max_flows of them (the oldest goes
- * first).  Its next packet is refused.  Without the tomb that packet would
- * be read as the start of a stream (the rest of a ClientHello: neither TLS
- * nor HTTP, so "not ours", and settled) or of a new QUIC flow (a piece,
- * passed), and the server would get the whole hello unjudged.
+ * A flow that expires with pieces kept (it began its name and stalled),
+ * or gives way to another flow with pieces kept (flow.h), stays in its
+ * bucket as a tomb: no buffers, on a list of its own, for FLOW_TOMB_LIFE
+ * seconds, at most max_flows of them (the oldest goes first).  Its next
+ * packet is refused.  Without the tomb that packet would be read as the
+ * start of a stream (the rest of a ClientHello: neither TLS nor HTTP, so
+ * "not ours", and settled) or of a new QUIC flow (a piece, passed), and
+ * the server would get the whole hello unjudged.
+ *
+ * Devices (flow.h: each holds at most its share; when the table is full
+ * the busiest gives way).  A device is found by its address in a chained
+ * hash, and holds the list of its live slots, oldest first, so that its
+ * oldest is found at once.  rank[] holds the devices with live slots,
+ * busiest first, and above[c] says how many of them hold more than c; so
+ * the busiest is rank[0], and a device that gains or loses a slot moves
+ * by one swap, with the first (or last) of those holding as many as it
+ * did, and one above[] count changes:
+ *
+ *	rank[]   [ d7 | d2 | d5 | d1 | d9 ]	n:  9  4  4  1  1
+ *	above[]  0: 5, 1: 3, 2: 3, 3: 3, 4: 1, 5..8: 1
+ *	d5 gains one: swapped with d2 (the first of the 4s), above[4] = 2
+ *	d5 loses one: swapped with d5 (the last of the 4s), above[3] = 2
+ *
+ * Devices come from a pool of max_flows, taken once (a device holds a
+ * slot, so no more can be in use) and touched only as they are first
+ * used; above[] has one count per flow a device may hold.  A device with
+ * no live slot left goes back to the pool: a tomb belongs to no device.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #include "flow.h"
 #include "http.h"
+#include "log.h"
 #include "quic.h"
 
 #define EXPIRE_PER_CALL	8	/* old slots dropped per call, at most */
@@ -47,9 +71,15 @@ struct tcp_stream {
 	size_t		 ready;		/* contiguous bytes from offset 0 */
 };
 
+enum { BY_AGE, BY_DEVICE };		/* the two lists a live slot is on */
+
+struct device;
+
 struct slot {
 	struct slot	*next;		/* in its bucket */
-	struct slot	*older, *newer;	/* on its age list */
+	struct slot	*older[2], *newer[2];	/* on the table's age list (or
+					   the tombs'), and its device's */
+	struct device	*dev;		/* NULL for a tomb */
 	uint8_t		 proto;
 	struct sg_addr	 src, dst;
 	uint16_t	 sport, dport;
@@ -65,15 +95,39 @@ struct ages {
 	struct slot	*oldest, *newest;
 };
 
+struct device {
+	struct device	*next;		/* in its bucket, or in the pool */
+	struct sg_addr	 addr;
+	struct ages	 flows;		/* its live slots (BY_DEVICE) */
+	size_t		 n;		/* how many: 1 .. share */
+	size_t		 rank;		/* where it is in rank[] */
+};
+
 struct flow_table {
 	struct slot	**bucket;
-	size_t		 nbuckets;	/* a power of two */
+	size_t		 nbuckets;	/* a power of two; devices' too */
+	uint64_t	 seed;		/* the hashes' secret: a device cannot
+					   choose addresses that share a
+					   bucket */
 	size_t		 max;
+	size_t		 share;		/* slots a device may hold */
 	unsigned	 timeout;
 	struct ages	 live, tombs;
 	size_t		 ntombs;
+	struct device	**dbucket;
+	struct device	*devs;		/* [max], the pool */
+	struct device	*dfree;		/* returned to it */
+	size_t		 dused;		/* devs[] touched so far */
+	struct device	**rank;		/* [max]: busiest first */
+	size_t		*above;		/* [share]: devices holding more than
+					   c slots; above[0], how many hold
+					   any */
 	struct flow_stats st;
 };
+
+static struct log_limit share_limit = LOG_LIMIT_INIT;
+static struct log_limit full_limit = LOG_LIMIT_INIT;
+static struct log_limit nomem_limit = LOG_LIMIT_INIT;
 
 static const char *const kind_names[] = {
 	[FLOW_KIND_TLS] = "tls", [FLOW_KIND_HTTP] = "http",
@@ -103,13 +157,25 @@ flow_table_new(size_t max_flows, unsigned timeout)
 		n *= 2;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
-	if ((t->bucket = calloc(n, sizeof(*t->bucket))) == NULL) {
-		free(t);
-		return NULL;
-	}
 	t->nbuckets = n;
 	t->max = max_flows;
+	t->share = max_flows / FLOW_SHARE_DIV;
+	if (t->share < FLOW_SHARE_MIN)
+		t->share = FLOW_SHARE_MIN;
+	if (t->share > max_flows)
+		t->share = max_flows;
 	t->timeout = timeout;
+	if (getrandom(&t->seed, sizeof(t->seed), GRND_NONBLOCK) !=
+	    sizeof(t->seed))
+		t->seed = (uint64_t)(uintptr_t)t ^ (uint64_t)time(NULL);
+	if ((t->bucket = calloc(n, sizeof(*t->bucket))) == NULL ||
+	    (t->dbucket = calloc(n, sizeof(*t->dbucket))) == NULL ||
+	    (t->devs = calloc(max_flows, sizeof(*t->devs))) == NULL ||
+	    (t->rank = calloc(max_flows, sizeof(*t->rank))) == NULL ||
+	    (t->above = calloc(t->share, sizeof(*t->above))) == NULL) {
+		flow_table_free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -129,14 +195,18 @@ flow_table_free(struct flow_table *t)
 	if (t == NULL)
 		return;
 	for (s = t->live.oldest; s != NULL; s = next) {
-		next = s->newer;
+		next = s->newer[BY_AGE];
 		slot_free(s);
 	}
 	for (s = t->tombs.oldest; s != NULL; s = next) {
-		next = s->newer;
+		next = s->newer[BY_AGE];
 		slot_free(s);
 	}
 	free(t->bucket);
+	free(t->dbucket);
+	free(t->devs);
+	free(t->rank);
+	free(t->above);
 	free(t);
 }
 
@@ -144,6 +214,7 @@ void
 flow_table_stats(const struct flow_table *t, struct flow_stats *st)
 {
 	*st = t->st;
+	st->devices = t->above[0];
 	st->tombs = t->ntombs;
 }
 
@@ -152,7 +223,7 @@ hash_tuple(const struct flow_table *t, uint8_t proto,
     const struct sg_addr *src, const struct sg_addr *dst, uint16_t sport,
     uint16_t dport)
 {
-	uint64_t h = 0xcbf29ce484222325ull, w;
+	uint64_t h = 0xcbf29ce484222325ull ^ t->seed, w;
 	size_t i, n = addr_len(src);
 
 	for (i = 0; i < n; i++)
@@ -189,30 +260,131 @@ find(struct flow_table *t, const struct packet *p)
 	return NULL;
 }
 
+/* k: which of the slot's two lists a is (BY_AGE, BY_DEVICE). */
 static void
-ages_remove(struct ages *a, struct slot *s)
+ages_remove(struct ages *a, struct slot *s, int k)
 {
-	if (s->older != NULL)
-		s->older->newer = s->newer;
+	if (s->older[k] != NULL)
+		s->older[k]->newer[k] = s->newer[k];
 	else
-		a->oldest = s->newer;
-	if (s->newer != NULL)
-		s->newer->older = s->older;
+		a->oldest = s->newer[k];
+	if (s->newer[k] != NULL)
+		s->newer[k]->older[k] = s->older[k];
 	else
-		a->newest = s->older;
-	s->older = s->newer = NULL;
+		a->newest = s->older[k];
+	s->older[k] = s->newer[k] = NULL;
 }
 
 static void
-ages_append(struct ages *a, struct slot *s)
+ages_append(struct ages *a, struct slot *s, int k)
 {
-	s->older = a->newest;
-	s->newer = NULL;
+	s->older[k] = a->newest;
+	s->newer[k] = NULL;
 	if (a->newest != NULL)
-		a->newest->newer = s;
+		a->newest->newer[k] = s;
 	else
 		a->oldest = s;
 	a->newest = s;
+}
+
+/* ---------------------------------------------------------------- devices */
+
+static size_t
+hash_addr(const struct flow_table *t, const struct sg_addr *a)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ t->seed;
+	size_t i, n = addr_len(a);
+
+	for (i = 0; i < n; i++)
+		h = (h ^ a->u.b[i]) * 0x100000001b3ull;
+	h = (h ^ a->family) * 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 32) & (t->nbuckets - 1);
+}
+
+/* The device of this address, or NULL when it holds no slot. */
+static struct device *
+dev_find(const struct flow_table *t, const struct sg_addr *a)
+{
+	struct device *d;
+
+	for (d = t->dbucket[hash_addr(t, a)]; d != NULL; d = d->next)
+		if (addr_equal(&d->addr, a))
+			return d;
+	return NULL;
+}
+
+/* Puts d at rank[i], and what was there where d was. */
+static void
+rank_swap(struct flow_table *t, struct device *d, size_t i)
+{
+	struct device *o = t->rank[i];
+
+	t->rank[d->rank] = o;
+	o->rank = d->rank;
+	t->rank[i] = d;
+	d->rank = i;
+}
+
+/*
+ * The device of this address, taken from the pool if it holds no slot:
+ * the caller has made room for one more slot, so fewer than max devices
+ * hold one, and the pool is never empty here.  It goes last in rank[].
+ */
+static struct device *
+dev_get(struct flow_table *t, const struct sg_addr *a)
+{
+	struct device *d;
+	size_t h;
+
+	if ((d = dev_find(t, a)) != NULL)
+		return d;
+	if ((d = t->dfree) != NULL)
+		t->dfree = d->next;
+	else
+		d = &t->devs[t->dused++];
+	memset(d, 0, sizeof(*d));
+	d->addr = *a;
+	h = hash_addr(t, a);
+	d->next = t->dbucket[h];
+	t->dbucket[h] = d;
+	d->rank = t->above[0];
+	t->rank[d->rank] = d;
+	return d;
+}
+
+/* A live slot joins its device, which holds fewer than its share: the
+ * device goes first among those holding as many as it did (above). */
+static void
+dev_hold(struct flow_table *t, struct device *d, struct slot *s)
+{
+	rank_swap(t, d, t->above[d->n]);
+	t->above[d->n]++;
+	d->n++;
+	s->dev = d;
+	ages_append(&d->flows, s, BY_DEVICE);
+}
+
+/* A live slot leaves its device (it ends, or becomes a tomb): the device
+ * goes last among those holding as many as it did, and back to the pool
+ * when it holds none. */
+static void
+dev_release(struct flow_table *t, struct slot *s)
+{
+	struct device *d = s->dev, **pp;
+
+	ages_remove(&d->flows, s, BY_DEVICE);
+	s->dev = NULL;
+	d->n--;
+	t->above[d->n]--;
+	rank_swap(t, d, t->above[d->n]);
+	if (d->n > 0)
+		return;
+	for (pp = &t->dbucket[hash_addr(t, &d->addr)]; *pp != d;
+	    pp = &(*pp)->next)
+		;
+	*pp = d->next;
+	d->next = t->dfree;
+	t->dfree = d;
 }
 
 static void
@@ -228,22 +400,25 @@ unlink_slot(struct flow_table *t, struct slot *s)
 			break;
 		}
 	if (s->tomb) {
-		ages_remove(&t->tombs, s);
+		ages_remove(&t->tombs, s, BY_AGE);
 		t->ntombs--;
 	} else {
-		ages_remove(&t->live, s);
+		ages_remove(&t->live, s, BY_AGE);
+		dev_release(t, s);
 		t->st.active--;
 	}
 	slot_free(s);
 }
 
-/* A flow that expired with pieces kept becomes a tomb (see above). */
+/* A flow that expired, or gave way, with pieces kept becomes a tomb (see
+ * above). */
 static void
 entomb(struct flow_table *t, struct slot *s, time_t now)
 {
 	if (t->ntombs >= t->max)
 		unlink_slot(t, t->tombs.oldest);
-	ages_remove(&t->live, s);
+	ages_remove(&t->live, s, BY_AGE);
+	dev_release(t, s);
 	t->st.active--;
 	free(s->tcp);
 	free(s->quic);
@@ -251,24 +426,94 @@ entomb(struct flow_table *t, struct slot *s, time_t now)
 	s->quic = NULL;
 	s->tomb = true;
 	s->born = now;
-	ages_append(&t->tombs, s);
+	ages_append(&t->tombs, s, BY_AGE);
 	t->ntombs++;
 }
 
+/* A live slot goes, for its timeout or to make room: with pieces of its
+ * name kept it becomes a tomb, else nothing of it is kept. */
+static void
+drop(struct flow_table *t, struct slot *s, time_t now)
+{
+	if (s->tcp != NULL || s->quic != NULL)
+		entomb(t, s, now);
+	else
+		unlink_slot(t, s);
+}
+
+/*
+ * No slot for a flow from src: there was no memory for one.  The caller
+ * answers FLOW_FULL, and fails the flow in the configured direction.
+ */
+static void
+no_slot(struct flow_table *t, const struct sg_addr *src)
+{
+	char a[ADDR_STRLEN];
+	uint64_t held;
+
+	t->st.full++;
+	if (log_ratelimited(&nomem_limit, 1, 1, &held))
+		log_warnx("flows: no memory for a flow from %s to wait for "
+		    "its name: failed in the configured direction (%" PRIu64
+		    " so far%s%.0" PRIu64 "%s)", addr_ntop(src, a, sizeof(a)),
+		    t->st.full, held ? "; " : "", held,
+		    held ? " lines not logged" : "");
+}
+
+/*
+ * Makes room for one more slot from src, when its device holds its share
+ * or the table is full, by dropping the oldest flow of that device, or of
+ * the busiest (flow.h).  The device may then hold none, and be gone.
+ */
+static void
+make_room(struct flow_table *t, const struct sg_addr *src, time_t now)
+{
+	struct device *d = dev_find(t, src), *big;
+	size_t n = d != NULL ? d->n : 0;
+	char a[ADDR_STRLEN], b[ADDR_STRLEN];
+	uint64_t held;
+
+	if (n >= t->share) {
+		t->st.device_full++;
+		if (log_ratelimited(&share_limit, 1, 1, &held))
+			log_warnx("flows: %s holds its share, %zu flows "
+			    "waiting for their names: its oldest gave way "
+			    "(%" PRIu64 " so far%s%.0" PRIu64 "%s)",
+			    addr_ntop(src, a, sizeof(a)), n,
+			    t->st.device_full, held ? "; " : "", held,
+			    held ? " lines not logged" : "");
+		drop(t, d->flows.oldest, now);
+		return;
+	}
+	if (t->st.active < t->max)
+		return;
+	t->st.full++;
+	big = t->rank[0];
+	if (big->n <= n)
+		big = d;	/* none holds more than src's own device */
+	if (log_ratelimited(&full_limit, 1, 1, &held))
+		log_warnx("flows: table full, %zu flows from %zu devices "
+		    "waiting for their names: the oldest of %s's %zu gave "
+		    "way to one from %s (%" PRIu64 " so far%s%.0" PRIu64
+		    "%s)", t->st.active, t->above[0], addr_ntop(&big->addr, a,
+		    sizeof(a)), big->n, addr_ntop(src, b, sizeof(b)),
+		    t->st.full, held ? "; " : "", held,
+		    held ? " lines not logged" : "");
+	drop(t, big->flows.oldest, now);
+}
+
+/* A slot for this packet's flow, or NULL (FLOW_FULL) without memory. */
 static struct slot *
 add(struct flow_table *t, const struct packet *p, time_t now)
 {
 	struct slot *s;
 	size_t h;
 
-	if (t->st.active >= t->max) {
-		t->st.full++;
-		return NULL;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		t->st.full++;
+		no_slot(t, &p->src);
 		return NULL;
 	}
+	make_room(t, &p->src, now);
 	s->proto = p->proto;
 	s->src = p->src;
 	s->dst = p->dst;
@@ -278,7 +523,8 @@ add(struct flow_table *t, const struct packet *p, time_t now)
 	h = hash(t, p);
 	s->next = t->bucket[h];
 	t->bucket[h] = s;
-	ages_append(&t->live, s);
+	ages_append(&t->live, s, BY_AGE);
+	dev_hold(t, dev_get(t, &p->src), s);
 	t->st.active++;
 	t->st.created++;
 	return s;
@@ -293,10 +539,7 @@ expire(struct flow_table *t, time_t now)
 	for (n = 0; n < EXPIRE_PER_CALL && (s = t->live.oldest) != NULL &&
 	    now - s->born >= (time_t)t->timeout; n++) {
 		t->st.expired++;
-		if (s->tcp != NULL || s->quic != NULL)
-			entomb(t, s, now);
-		else
-			unlink_slot(t, s);
+		drop(t, s, now);
 	}
 	for (n = 0; n < EXPIRE_PER_CALL && (s = t->tombs.oldest) != NULL &&
 	    now - s->born >= FLOW_TOMB_LIFE; n++)
@@ -522,7 +765,7 @@ tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
 		}
 	}
 	if (s->tcp == NULL && (s->tcp = calloc(1, sizeof(*s->tcp))) == NULL) {
-		t->st.full++;
+		no_slot(t, &p->src);
 		unlink_slot(t, s);
 		out->status = FLOW_FULL;
 		return;
@@ -617,7 +860,7 @@ quic_classify(struct flow_table *t, const struct packet *p, time_t now,
 		return;
 	if (s->quic == NULL) {
 		if ((s->quic = malloc(sizeof(*s->quic))) == NULL) {
-			t->st.full++;
+			no_slot(t, &p->src);
 			unlink_slot(t, s);
 			out->status = FLOW_FULL;
 			return;

@@ -8,8 +8,9 @@
  * or a QUIC ClientHello spread over several Initial packets, needs its
  * pieces kept until it is whole.  A flow table keeps those, and only
  * those, with hard bounds:
- *   - at most `max_flows` flows waiting at once; a new one past that is
- *     FLOW_FULL, counted, and the caller fails it in the configured
+ *   - at most `max_flows` flows waiting at once, shared between the
+ *     devices that send them (below); FLOW_FULL only when no memory could
+ *     be had for a slot, and the caller fails that flow in the configured
  *     direction;
  *   - at most TLS_HELLO_MAX (16 KiB) of stream per flow: a ClientHello
  *     longer than that is FLOW_MALFORMED;
@@ -32,6 +33,34 @@
  * to the first data seen, when the SYN was not), so segments may come in
  * any order; no length read off the wire sizes anything.
  *
+ * Devices.  A flow belongs to the device that sent its first packet, known
+ * by its source address: the whole address, IPv4 or IPv6.  Not the IPv6
+ * /64: the devices of a home LAN all take their addresses from one /64,
+ * so it would make them one device.  A device holds at most its share of
+ * the table, FLOW_SHARE_MIN flows or max_flows / FLOW_SHARE_DIV if that
+ * is more (a worker's 1024 slots: 256), never more than max_flows.  A new
+ * flow that needs a slot, when
+ *   - its device holds its share: takes the place of that device's own
+ *     oldest waiting flow (counted in device_full);
+ *   - else when the table is full: takes the place of the oldest waiting
+ *     flow of the device holding the most (of its own device, when none
+ *     holds more than that one) (counted in full).
+ * A flow that gives way so is dropped as though it had timed out: one with
+ * pieces of its name kept becomes a tomb (below), and its next packet is
+ * refused.  So a full table fails no new flow open or closed; what it
+ * costs falls on the busiest device's oldest flows.  A device that fills
+ * the table costs itself its own flows, a device holding fewer flows than
+ * the busiest always gets a slot, and spreading a flood over many
+ * addresses (IPv4 aliases, IPv6 privacy addresses) only makes those
+ * addresses the devices that give way.  Why 256 of 1024: a slot is held
+ * from a connection's SYN to its first data (one round trip), or to the
+ * end of a split ClientHello (two), so a phone opening 30 connections at
+ * once, or a school's NAT, holds far fewer at any moment; and what gives
+ * way first at the share is most often a bare SYN's slot, whose first
+ * data is then read alone, as most ClientHellos are whole in one segment.
+ * Both cases are logged, at most once a second each, with the count of
+ * lines held back.
+ *
  * A table belongs to one thread (one per queue worker, or the replay);
  * it takes no lock.  Flows are told apart by protocol, addresses and
  * ports; the caller sends only the client-to-server direction.
@@ -50,6 +79,11 @@
 /* Packets a waiting flow may take to say its name; below the firewall's
  * queue window (CONN_PACKETS, 12), with room for retransmissions. */
 #define FLOW_PACKETS_MAX	8
+
+/* A device's share of a table (above): max(FLOW_SHARE_MIN, max_flows /
+ * FLOW_SHARE_DIV), at most max_flows. */
+#define FLOW_SHARE_MIN		64
+#define FLOW_SHARE_DIV		4
 
 enum flow_kind { FLOW_KIND_TLS, FLOW_KIND_HTTP, FLOW_KIND_QUIC };
 
@@ -82,14 +116,20 @@ struct flow_stats {
 	uint64_t	 created;	/* flows that needed a slot */
 	uint64_t	 completed;	/* of those, named (or not) in the end */
 	uint64_t	 expired;	/* dropped for their timeout */
-	uint64_t	 full;		/* FLOW_FULL answers */
+	uint64_t	 full;		/* new flows that found the table full
+					   (another flow gave way), or no
+					   memory (FLOW_FULL) */
+	uint64_t	 device_full;	/* new flows whose device held its
+					   share (its own oldest gave way) */
 	size_t		 active;	/* slots in use now */
+	size_t		 devices;	/* devices holding them */
 	size_t		 tombs;		/* flows remembered as stalled */
 };
 
 struct flow_table;
 
-/* NULL and errno on failure.  max_flows >= 1; timeout in seconds. */
+/* NULL and errno on failure.  max_flows >= 1; timeout in seconds.  Its
+ * memory for devices is taken once, here: max_flows of them at most. */
 struct flow_table *flow_table_new(size_t max_flows, unsigned timeout);
 void	flow_table_free(struct flow_table *);
 void	flow_table_stats(const struct flow_table *, struct flow_stats *);

@@ -72,7 +72,7 @@ struct worker {
 	/* the flow table's counters, published after each batch (the
 	   table itself is the worker's alone) */
 	uint64_t		 flows_active, flows_created, flows_expired;
-	uint64_t		 flows_full;
+	uint64_t		 flows_full, flows_device_full;
 };
 
 struct server {
@@ -367,6 +367,8 @@ worker_main(void *arg)
 			__atomic_store_n(&w->flows_expired, fs.expired,
 			    __ATOMIC_RELAXED);
 			__atomic_store_n(&w->flows_full, fs.full,
+			    __ATOMIC_RELAXED);
+			__atomic_store_n(&w->flows_device_full, fs.device_full,
 			    __ATOMIC_RELAXED);
 		}
 		if (n == 0 && stopping)
@@ -713,16 +715,17 @@ print_stats(struct server *srv, struct control_reply *r)
 	    "\nevents_queue_bytes %zu\nevents_queued_bytes %zu\n",
 	    ev.write_errors, ev.outages, ev.held, ev.observe_lost,
 	    ev.queue_bytes, ev.queued_bytes);
-	for (k = 0; k < 4; k++) {
+	for (k = 0; k < 5; k++) {
 		static const char *const fn[] = { "flows_active",
-		    "flows_created", "flows_expired", "flows_full" };
+		    "flows_created", "flows_expired", "flows_full",
+		    "flows_device_full" };
 		uint64_t sum = 0;
 
 		for (i = 0; i < srv->nworkers; i++) {
 			struct worker *w = &srv->workers[i];
 			const uint64_t *f[] = { &w->flows_active,
 			    &w->flows_created, &w->flows_expired,
-			    &w->flows_full };
+			    &w->flows_full, &w->flows_device_full };
 
 			sum += get(f[k]);
 		}

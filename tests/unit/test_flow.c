@@ -1,22 +1,24 @@
 /*
  * test_flow.c - names from the first packets of connections, with the
- * pieces of a split ClientHello kept in a bounded table.
+ * pieces of a split ClientHello kept in a bounded table, shared between
+ * the devices that send them.
  */
 #include <criterion/criterion.h>
 #include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "flow.h"
 #include "hello.h"
 
 static struct packet
-tcp(uint16_t sport, uint32_t seq, uint8_t flags, const uint8_t *data,
-    size_t len)
+tcp_from(const char *src, uint16_t sport, uint32_t seq, uint8_t flags,
+    const uint8_t *data, size_t len)
 {
 	struct packet p;
 
 	memset(&p, 0, sizeof(p));
-	cr_assert_eq(addr_parse(&p.src, "10.0.0.2"), 0);
+	cr_assert_eq(addr_parse(&p.src, src), 0, "%s", src);
 	cr_assert_eq(addr_parse(&p.dst, "192.0.2.1"), 0);
 	p.proto = IPPROTO_TCP;
 	p.sport = sport;
@@ -26,6 +28,13 @@ tcp(uint16_t sport, uint32_t seq, uint8_t flags, const uint8_t *data,
 	p.payload = data;
 	p.payload_len = len;
 	return p;
+}
+
+static struct packet
+tcp(uint16_t sport, uint32_t seq, uint8_t flags, const uint8_t *data,
+    size_t len)
+{
+	return tcp_from("10.0.0.2", sport, seq, flags, data, len);
 }
 
 Test(flow, whole_hello_in_one_segment_needs_no_slot)
@@ -123,16 +132,26 @@ Test(flow, the_table_is_bounded_and_expires)
 	struct packet p;
 	uint16_t port;
 
-	(void)n;
+	/* One device, a table of two (its share, then, is all of it): its
+	 * third flow takes the place of its first. */
 	for (port = 1; port <= 3; port++) {
 		p = tcp(port, 100, TCP_ACK, b, 600);
 		flow_classify(t, &p, 0, &r);
-		cr_assert_eq(r.status, port <= 2 ? FLOW_NEED_MORE : FLOW_FULL,
-		    "port %u", port);
+		cr_assert_eq(r.status, FLOW_NEED_MORE, "port %u", port);
 	}
 	flow_table_stats(t, &st);
 	cr_assert_eq(st.active, 2);
+	cr_assert_eq(st.device_full, 1);
+	cr_assert_eq(st.full, 0);
+	cr_assert_eq(st.tombs, 1, "the first kept a piece: a tomb");
+	/* Another device: the table is full, and the busiest gives way. */
+	p = tcp_from("10.0.0.3", 1, 100, TCP_ACK, b, 600);
+	flow_classify(t, &p, 0, &r);
+	cr_assert_eq(r.status, FLOW_NEED_MORE);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, 2);
 	cr_assert_eq(st.full, 1);
+	cr_assert_eq(st.devices, 2);
 	/* Five seconds on, the two are gone and a new flow fits. */
 	p = tcp(4, 100, TCP_ACK, b, 600);
 	flow_classify(t, &p, 5, &r);
@@ -140,9 +159,11 @@ Test(flow, the_table_is_bounded_and_expires)
 	flow_table_stats(t, &st);
 	cr_assert_eq(st.expired, 2);
 	cr_assert_eq(st.active, 1);
+	cr_assert_eq(st.devices, 1);
 	/* Without a table, what needs one is FLOW_FULL. */
 	flow_classify(NULL, &p, 5, &r);
 	cr_assert_eq(r.status, FLOW_FULL);
+	(void)n;
 	flow_table_free(t);
 }
 
@@ -406,5 +427,229 @@ Test(flow, a_hello_after_an_idle_wait_is_still_read)
 	cr_assert_str_eq(r.name, "late.test");
 	flow_table_stats(t, &st);
 	cr_assert_eq(st.tombs, 0);
+	flow_table_free(t);
+}
+
+/* ---------------------------------------------------------------- devices */
+
+/*
+ * Sends the first 600 bytes of hello b from src:port (a flow that must
+ * wait for the rest), and expects FLOW_NEED_MORE.
+ */
+static void
+half(struct flow_table *t, const char *src, uint16_t port, const uint8_t *b,
+    time_t now)
+{
+	struct flow_result r;
+	struct packet p = tcp_from(src, port, 100, TCP_ACK, b, 600);
+
+	flow_classify(t, &p, now, &r);
+	cr_assert_eq(r.status, FLOW_NEED_MORE, "%s port %u: status %d", src,
+	    port, r.status);
+}
+
+/* The rest of that hello: its status (FLOW_NAME while the flow kept its
+ * slot; FLOW_MALFORMED, SG_ELIMIT, once it gave way with its piece). */
+static enum flow_status
+rest(struct flow_table *t, const char *src, uint16_t port, const uint8_t *b,
+    size_t n, time_t now)
+{
+	struct flow_result r;
+	struct packet p = tcp_from(src, port, 700, TCP_ACK, b + 600, n - 600);
+
+	flow_classify(t, &p, now, &r);
+	if (r.status == FLOW_MALFORMED)
+		cr_assert_eq(r.err, SG_ELIMIT);
+	return r.status;
+}
+
+/* A table of 256: a device's share is FLOW_SHARE_MIN (64). */
+#define SHARED_MAX	256
+#define SHARE		FLOW_SHARE_MIN
+
+/*
+ * Regression (tests/faults/flood.sh): one device filling the table with
+ * half ClientHellos made another device's split ClientHello FLOW_FULL,
+ * failed open, unjudged.  A device now holds at most its share, its own
+ * oldest flows giving way to its new ones, so the others keep theirs.
+ */
+Test(flow, a_device_holds_at_most_its_share)
+{
+	struct flow_table *t = flow_table_new(SHARED_MAX, 10);
+	struct flow_stats st;
+	uint8_t b[4096];
+	size_t n = test_client_hello(b, "blocked.test", 1800);
+	uint16_t port;
+
+	cr_assert_eq(SHARE, SHARED_MAX / FLOW_SHARE_DIV);
+	for (port = 1; port <= 100; port++)
+		half(t, "10.0.0.2", port, b, 0);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, SHARE, "active %zu", st.active);
+	cr_assert_eq(st.device_full, 100 - SHARE);
+	cr_assert_eq(st.full, 0);
+	cr_assert_eq(st.devices, 1);
+	cr_assert_eq(st.tombs, 100 - SHARE);
+	/* Those that gave way had kept a piece: the rest of each is refused,
+	 * not read alone and let through.  The newest are still read. */
+	cr_assert_eq(rest(t, "10.0.0.2", 1, b, n, 0), FLOW_MALFORMED);
+	cr_assert_eq(rest(t, "10.0.0.2", 100 - SHARE, b, n, 0),
+	    FLOW_MALFORMED);
+	cr_assert_eq(rest(t, "10.0.0.2", 100 - SHARE + 1, b, n, 0),
+	    FLOW_NAME);
+	cr_assert_eq(rest(t, "10.0.0.2", 100, b, n, 0), FLOW_NAME);
+	/* Another device's split hello gets a slot, and is read. */
+	half(t, "10.0.0.3", 40000, b, 0);
+	cr_assert_eq(rest(t, "10.0.0.3", 40000, b, n, 0), FLOW_NAME);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.device_full, 100 - SHARE, "nothing of the other's");
+	cr_assert_eq(st.active, SHARE - 2);
+	flow_table_free(t);
+}
+
+/*
+ * The flood of tests/faults/flood.sh: eight addresses, each within its
+ * share, fill the table together.  A new device's split hello still gets
+ * a slot (the busiest device's oldest flow gives way), and the table ends
+ * shared evenly between the nine.
+ */
+Test(flow, a_full_table_makes_room_for_a_device_holding_fewer)
+{
+	struct flow_table *t = flow_table_new(SHARED_MAX, 10);
+	struct flow_stats st;
+	uint8_t b[4096];
+	size_t n = test_client_hello(b, "blocked.test", 1800);
+	size_t kept[8] = { 0 }, i;
+	char src[8][32];
+	uint16_t port;
+
+	for (i = 0; i < 8; i++) {
+		snprintf(src[i], sizeof(src[i]), "10.0.0.%zu", 10 + i);
+		for (port = 1; port <= SHARE; port++)
+			half(t, src[i], port, b, 0);
+	}
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, SHARED_MAX);
+	cr_assert_eq(st.devices, 8);
+	cr_assert_eq(st.device_full, 0);
+	cr_assert_eq(st.full, 8 * SHARE - SHARED_MAX, "full %llu",
+	    (unsigned long long)st.full);
+	half(t, "10.0.0.2", 443, b, 0);
+	cr_assert_eq(rest(t, "10.0.0.2", 443, b, n, 0), FLOW_NAME);
+	/* Each of the eight kept its newest, a share of the table within
+	 * one of the others'. */
+	for (i = 0; i < 8; i++) {
+		for (port = 1; port <= SHARE; port++)
+			if (rest(t, src[i], port, b, n, 0) == FLOW_NAME)
+				kept[i]++;
+		cr_assert(kept[i] >= SHARED_MAX / 8 - 1 &&
+		    kept[i] <= SHARED_MAX / 8, "%s kept %zu", src[i], kept[i]);
+		cr_assert_eq(rest(t, src[i], SHARE, b, n, 0), FLOW_NOT_OURS,
+		    "its newest was read above");
+	}
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, 0);
+	cr_assert_eq(st.devices, 0);
+	flow_table_free(t);
+}
+
+/* A device's count goes down as its flows are named, forgotten, reset,
+ * time out or become tombs: it gets its whole share again each time. */
+Test(flow, a_devices_count_follows_its_flows)
+{
+	struct flow_table *t = flow_table_new(SHARED_MAX, 10);
+	struct flow_result r;
+	struct flow_stats st;
+	uint8_t b[4096];
+	size_t n = test_client_hello(b, "ok.test", 1800), i;
+	struct packet p;
+	uint16_t port;
+
+	/* bare SYNs: named, forgotten or reset, they free their places */
+	for (port = 1; port <= SHARE; port++) {
+		p = tcp(port, 1000, TCP_SYN, NULL, 0);
+		flow_classify(t, &p, 0, &r);
+	}
+	for (port = 1; port <= SHARE / 2; port++) {
+		p = tcp(port, 1001, TCP_ACK, b, n);
+		flow_classify(t, &p, 0, &r);
+		cr_assert_eq(r.status, FLOW_NAME);
+	}
+	p = tcp(SHARE / 2 + 1, 1001, TCP_ACK, NULL, 0);
+	flow_forget(t, &p);
+	p = tcp(SHARE / 2 + 2, 1001, TCP_RST, NULL, 0);
+	flow_classify(t, &p, 0, &r);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, SHARE / 2 - 2);
+	for (port = 1; port <= SHARE / 2 + 2; port++) {
+		p = tcp((uint16_t)(1000 + port), 1000, TCP_SYN, NULL, 0);
+		flow_classify(t, &p, 0, &r);
+	}
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, SHARE);
+	cr_assert_eq(st.device_full, 0);
+	/* Timed out: the table expires a few at each call. */
+	p = tcp_from("10.0.0.3", 9, 1, TCP_ACK, b, n);	/* needs no slot */
+	for (i = 0; i < SHARE; i++)
+		flow_classify(t, &p, 10, &r);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, 0);
+	cr_assert_eq(st.devices, 0);
+	cr_assert_eq(st.expired, SHARE);
+	/* Half hellos that time out become tombs, which count for no one. */
+	for (port = 1; port <= SHARE; port++)
+		half(t, "10.0.0.2", port, b, 20);
+	for (i = 0; i < SHARE; i++)
+		flow_classify(t, &p, 30, &r);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, 0);
+	cr_assert_eq(st.tombs, SHARE);
+	cr_assert_eq(st.devices, 0);
+	for (port = 2001; port <= 2000 + SHARE; port++)
+		half(t, "10.0.0.2", port, b, 30);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, SHARE);
+	cr_assert_eq(st.device_full, 0);
+	flow_table_free(t);
+}
+
+/*
+ * IPv6: a device is its whole address, not its /64, which a home LAN's
+ * devices share.  Another address in the same /64 keeps its flows while
+ * the first gives way to itself; and a flood from a new address a flow
+ * (a child rotating privacy addresses), filling the table, still leaves
+ * a slot for a device's split hello, IPv6 or IPv4.
+ */
+Test(flow, ipv6_devices_are_whole_addresses)
+{
+	struct flow_table *t = flow_table_new(SHARED_MAX, 10);
+	struct flow_stats st;
+	uint8_t b[4096];
+	size_t n = test_client_hello(b, "blocked.test", 1800), i;
+	char src[64];
+	uint16_t port;
+
+	for (port = 1; port <= 100; port++)
+		half(t, "2001:db8:1:2::1", port, b, 0);
+	for (port = 1; port <= 10; port++)
+		half(t, "2001:db8:1:2::2", port, b, 0);
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.devices, 2);
+	cr_assert_eq(st.active, SHARE + 10);
+	cr_assert_eq(st.device_full, 100 - SHARE);
+	for (port = 1; port <= 10; port++)
+		cr_assert_eq(rest(t, "2001:db8:1:2::2", port, b, n, 0),
+		    FLOW_NAME);
+
+	for (i = 0; i < 2 * SHARED_MAX; i++) {
+		snprintf(src, sizeof(src), "2001:db8:1:2:%zx::1", 0x100 + i);
+		half(t, src, 443, b, 0);
+	}
+	flow_table_stats(t, &st);
+	cr_assert_eq(st.active, SHARED_MAX);
+	half(t, "2001:db8:1:2::2", 443, b, 0);
+	half(t, "10.0.0.2", 443, b, 0);
+	cr_assert_eq(rest(t, "2001:db8:1:2::2", 443, b, n, 0), FLOW_NAME);
+	cr_assert_eq(rest(t, "10.0.0.2", 443, b, n, 0), FLOW_NAME);
 	flow_table_free(t);
 }
