@@ -123,6 +123,8 @@ struct flow_table {
 					   c slots; above[0], how many hold
 					   any */
 	struct flow_stats st;
+	flow_gone_fn	*gone;		/* flow_table_on_gone() */
+	void		*gone_arg;
 };
 
 static struct log_limit share_limit = LOG_LIMIT_INIT;
@@ -410,11 +412,22 @@ unlink_slot(struct flow_table *t, struct slot *s)
 	slot_free(s);
 }
 
+void
+flow_table_on_gone(struct flow_table *t, flow_gone_fn *fn, void *arg)
+{
+	t->gone = fn;
+	t->gone_arg = arg;
+}
+
 /* A flow that expired, or gave way, with pieces kept becomes a tomb (see
- * above). */
+ * above), and the caller hears of it. */
 static void
 entomb(struct flow_table *t, struct slot *s, time_t now)
 {
+	if (t->gone != NULL)
+		t->gone(t->gone_arg, s->proto, &s->src, &s->dst, s->sport,
+		    s->dport, s->tcp != NULL ? s->isn + 1 +
+		    (uint32_t)s->tcp->ready : 0);
 	if (t->ntombs >= t->max)
 		unlink_slot(t, t->tombs.oldest);
 	ages_remove(&t->live, s, BY_AGE);

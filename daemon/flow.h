@@ -135,6 +135,20 @@ void	flow_table_free(struct flow_table *);
 void	flow_table_stats(const struct flow_table *, struct flow_stats *);
 
 /*
+ * Called, on the table's thread, as a flow becomes a tomb (it stalled, or
+ * gave way, with pieces of its name kept), with its tuple as it was first
+ * seen (client to server): the caller can mark the connection refused
+ * where the table's memory does not reach (ctmark.h), since a tomb may
+ * be pushed out by newer ones.  For TCP, next_seq is the client's next
+ * sequence number as the server has it (the stream's contiguous end), for
+ * a reset the server takes; 0 for UDP.  NULL: none (the default).
+ */
+typedef void flow_gone_fn(void *arg, uint8_t proto, const struct sg_addr *src,
+    const struct sg_addr *dst, uint16_t sport, uint16_t dport,
+    uint32_t next_seq);
+void	flow_table_on_gone(struct flow_table *, flow_gone_fn *, void *arg);
+
+/*
  * Classifies one client-to-server packet of a flow, already parsed.  UDP
  * is read as QUIC; TCP as TLS when its stream starts with a handshake
  * record, as HTTP when it starts with a request line (the caller decides

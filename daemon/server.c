@@ -17,6 +17,7 @@
 
 #include "config.h"
 #include "control.h"
+#include "ctmark.h"
 #include "cursor.h"
 #include "blockpage.h"
 #include "evlog.h"
@@ -65,6 +66,8 @@ struct worker {
 	size_t			 nres;
 	struct flow_table	*flows;		/* connections waiting for a
 						   name; this worker's own */
+	struct ctmark		*ct;		/* its tombs, marked in the
+						   kernel (NULL: not) */
 	uint64_t		 outcomes[PL_OUTCOME_COUNT];
 	uint64_t		 inject_errors;
 	uint64_t		 socket_errors;
@@ -733,6 +736,20 @@ print_stats(struct server *srv, struct control_reply *r)
 	}
 	control_printf(r, "flows_max %zu\n", srv->nworkers *
 	    (size_t)FLOWS_PER_WORKER);
+	{
+		struct ctmark_stats cts;
+		uint64_t sent = 0, refused = 0, serr = 0;
+
+		for (i = 0; i < srv->nworkers; i++) {
+			ctmark_get_stats(srv->workers[i].ct, &cts);
+			sent += cts.sent;
+			refused += cts.refused;
+			serr += cts.send_errors;
+		}
+		control_printf(r, "flows_ct_marked %" PRIu64
+		    "\nflows_ct_refused %" PRIu64 "\nflows_ct_send_errors %"
+		    PRIu64 "\n", sent, refused, serr);
+	}
 	control_get_stats(srv->ctl, &cs);
 	control_printf(r, "control_clients %zu\ncontrol_accepted %" PRIu64
 	    "\ncontrol_served %" PRIu64 "\ncontrol_refused %" PRIu64
@@ -1228,6 +1245,36 @@ blockpage_up(struct server *srv, const struct config *cfg)
 	return 0;
 }
 
+/*
+ * A flow became a tomb: its connection is marked blocked in the kernel,
+ * which then drops the rest of it whatever the table forgets (ctmark.h);
+ * over TCP the server gets a reset, as for a refused hello, so that it
+ * does not wait on the half it got.  The client's later packets are
+ * dropped, and it times out.
+ */
+static void
+flow_gone(void *arg, uint8_t proto, const struct sg_addr *src,
+    const struct sg_addr *dst, uint16_t sport, uint16_t dport,
+    uint32_t next_seq)
+{
+	struct worker *w = arg;
+	struct ctmark_tuple t = { proto, *src, *dst, sport, dport };
+	uint8_t pkt[80];
+	struct inject_msg m;
+	int len, err;
+
+	ctmark_block(w->ct, &t);	/* counted, and failures logged */
+	if (proto != IPPROTO_TCP || w->srv->inject == NULL)
+		return;
+	len = packet_build_tcp(pkt, sizeof(pkt), src, dst, sport, dport,
+	    next_seq, 0, TCP_RST);
+	if (len <= 0)
+		return;
+	m = (struct inject_msg){ pkt, (size_t)len, 0 };
+	if (inject_send_many(w->srv->inject, &m, 1, &err) != 0)
+		inc(&w->inject_errors);
+}
+
 /* The queues are bound before the switch of user, their threads started
  * after it (start_workers()). */
 static int
@@ -1250,6 +1297,13 @@ open_queues(struct server *srv, const struct config *cfg)
 		w->flows = flow_table_new(FLOWS_PER_WORKER, FLOW_TIMEOUT);
 		if (w->res == NULL || w->flows == NULL)
 			return -ENOMEM;
+		/* Made now: the worker's filter allows no new socket. */
+		if ((w->ct = ctmark_open()) != NULL)
+			flow_table_on_gone(w->flows, flow_gone, w);
+		else
+			log_warn("queue %u: conntrack socket: stalled "
+			    "connections are refused by their tombs alone",
+			    num);
 		w->q = queue_open(num, cfg->fail_open, cfg->queue_max_len);
 		if (w->q == NULL) {
 			err = errno;
@@ -1290,6 +1344,7 @@ stop_workers(struct server *srv)
 		queue_close(srv->workers[i].q);
 		free(srv->workers[i].res);
 		flow_table_free(srv->workers[i].flows);
+		ctmark_close(srv->workers[i].ct);
 	}
 	free(srv->workers);
 	srv->workers = NULL;

@@ -653,3 +653,79 @@ Test(flow, ipv6_devices_are_whole_addresses)
 	cr_assert_eq(rest(t, "10.0.0.2", 443, b, n, 0), FLOW_NAME);
 	flow_table_free(t);
 }
+
+/* What flow_table_on_gone() heard. */
+struct gone_log {
+	unsigned	 n;
+	uint8_t		 proto;
+	struct sg_addr	 src, dst;
+	uint16_t	 sport, dport;
+	uint32_t	 next_seq;
+};
+
+static void
+gone(void *arg, uint8_t proto, const struct sg_addr *src,
+    const struct sg_addr *dst, uint16_t sport, uint16_t dport,
+    uint32_t next_seq)
+{
+	struct gone_log *g = arg;
+
+	g->n++;
+	g->proto = proto;
+	g->src = *src;
+	g->dst = *dst;
+	g->sport = sport;
+	g->dport = dport;
+	g->next_seq = next_seq;
+}
+
+/*
+ * Regression (tests/bypass/tls_quic.sh, the tomb flush): tombs are
+ * bounded, so a device could push its own stalled hello's tomb out and
+ * have the rest read as a new stream.  The caller now hears of each flow
+ * as it becomes a tomb, to mark its connection in the kernel, with the
+ * client's next sequence number for a reset the server takes; a flow that
+ * kept nothing is not reported.
+ */
+Test(flow, the_caller_hears_of_each_tomb)
+{
+	struct flow_table *t = flow_table_new(SHARED_MAX, 10);
+	struct gone_log g;
+	struct flow_result r;
+	struct packet p;
+	uint8_t b[4096];
+	unsigned i;
+
+	memset(&g, 0, sizeof(g));
+	test_client_hello(b, "blocked.test", 1200);
+	flow_table_on_gone(t, gone, &g);
+
+	/* A stall past the wait: the first 5 bytes after the SYN. */
+	p = tcp(42000, 300, TCP_SYN, NULL, 0);
+	flow_classify(t, &p, 0, &r);
+	p = tcp(42000, 301, TCP_ACK, b, 5);
+	flow_classify(t, &p, 0, &r);
+	/* An idle SYN alone keeps nothing. */
+	p = tcp(42001, 900, TCP_SYN, NULL, 0);
+	flow_classify(t, &p, 0, &r);
+	cr_assert_eq(g.n, 0);
+	p = tcp(42002, 500, TCP_SYN, NULL, 0);	/* expires the others */
+	flow_classify(t, &p, 11, &r);
+	cr_assert_eq(g.n, 1, "only the flow with a piece kept");
+	cr_assert_eq(g.proto, IPPROTO_TCP);
+	cr_assert(addr_equal(&g.src, &p.src));
+	cr_assert(addr_equal(&g.dst, &p.dst));
+	cr_assert_eq(g.sport, 42000);
+	cr_assert_eq(g.dport, 443);
+	cr_assert_eq(g.next_seq, 306, "isn 300 + 1 + the 5 bytes kept");
+
+	/* Giving way at the share: each half hello the device pushes out
+	 * is reported as it goes. */
+	memset(&g, 0, sizeof(g));
+	for (i = 0; i < SHARE + 10; i++)
+		half(t, "10.0.0.9", (uint16_t)(20000 + i), b, 12);
+	cr_assert_eq(g.n, 10);
+	cr_assert_eq(g.sport, 20009, "the device's own oldest, in order");
+	cr_assert_eq(g.next_seq, 100 + 600, "no SYN: from the first data");
+	flow_table_free(t);
+}
