@@ -87,6 +87,9 @@ struct slot {
 	unsigned	 packets;	/* seen since the slot was made */
 	bool		 tomb;		/* expired waiting: refuse the next */
 	uint32_t	 isn;		/* TCP: the stream starts at isn + 1 */
+	uint32_t	 ack;		/* TCP: the client's last ack, the
+					   server's next sequence number */
+	bool		 acked;		/* ack is one */
 	struct tcp_stream *tcp;		/* NULL until a piece is kept */
 	struct quic_crypto *quic;	/* NULL until a piece is kept */
 };
@@ -424,10 +427,13 @@ flow_table_on_gone(struct flow_table *t, flow_gone_fn *fn, void *arg)
 static void
 entomb(struct flow_table *t, struct slot *s, time_t now)
 {
-	if (t->gone != NULL)
-		t->gone(t->gone_arg, s->proto, &s->src, &s->dst, s->sport,
+	if (t->gone != NULL) {
+		struct flow_gone g = { s->proto, s->src, s->dst, s->sport,
 		    s->dport, s->tcp != NULL ? s->isn + 1 +
-		    (uint32_t)s->tcp->ready : 0);
+		    (uint32_t)s->tcp->ready : 0, s->ack, s->acked };
+
+		t->gone(t->gone_arg, &g);
+	}
 	if (t->ntombs >= t->max)
 		unlink_slot(t, t->tombs.oldest);
 	ages_remove(&t->live, s, BY_AGE);
@@ -751,6 +757,10 @@ tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
 			s->isn = p->seq;
 		seq = p->seq + 1;
 	}
+	if (s != NULL && (p->tcp_flags & TCP_ACK)) {
+		s->ack = p->ack;
+		s->acked = true;
+	}
 	if (p->payload_len == 0) {
 		out->status = FLOW_NO_PAYLOAD;
 		if (s != NULL)
@@ -775,6 +785,8 @@ tcp_classify(struct flow_table *t, const struct packet *p, time_t now,
 				return;
 			}
 			s->isn = seq - 1;
+			s->ack = p->ack;
+			s->acked = (p->tcp_flags & TCP_ACK) != 0;
 		}
 	}
 	if (s->tcp == NULL && (s->tcp = calloc(1, sizeof(*s->tcp))) == NULL) {

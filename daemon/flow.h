@@ -139,13 +139,20 @@ void	flow_table_stats(const struct flow_table *, struct flow_stats *);
  * gave way, with pieces of its name kept), with its tuple as it was first
  * seen (client to server): the caller can mark the connection refused
  * where the table's memory does not reach (ctmark.h), since a tomb may
- * be pushed out by newer ones.  For TCP, next_seq is the client's next
- * sequence number as the server has it (the stream's contiguous end), for
- * a reset the server takes; 0 for UDP.  NULL: none (the default).
+ * be pushed out by newer ones.  NULL: none (the default).
  */
-typedef void flow_gone_fn(void *arg, uint8_t proto, const struct sg_addr *src,
-    const struct sg_addr *dst, uint16_t sport, uint16_t dport,
-    uint32_t next_seq);
+struct flow_gone {
+	uint8_t		 proto;		/* IPPROTO_TCP or IPPROTO_UDP */
+	struct sg_addr	 src, dst;	/* client, server */
+	uint16_t	 sport, dport;
+	/* TCP: the client's next sequence number as the server has it (the
+	   stream's contiguous end), for a reset the server takes; and the
+	   server's, from the client's last acknowledgement, for one the
+	   client takes (server_seq_known false: none seen) */
+	uint32_t	 client_seq, server_seq;
+	bool		 server_seq_known;
+};
+typedef void flow_gone_fn(void *arg, const struct flow_gone *);
 void	flow_table_on_gone(struct flow_table *, flow_gone_fn *, void *arg);
 
 /*

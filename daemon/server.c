@@ -68,6 +68,7 @@ struct worker {
 						   name; this worker's own */
 	struct ctmark		*ct;		/* its tombs, marked in the
 						   kernel (NULL: not) */
+	uint8_t			 gone_pkt[2][80];	/* their resets */
 	uint64_t		 outcomes[PL_OUTCOME_COUNT];
 	uint64_t		 inject_errors;
 	uint64_t		 socket_errors;
@@ -1247,31 +1248,40 @@ blockpage_up(struct server *srv, const struct config *cfg)
 
 /*
  * A flow became a tomb: its connection is marked blocked in the kernel,
- * which then drops the rest of it whatever the table forgets (ctmark.h);
- * over TCP the server gets a reset, as for a refused hello, so that it
- * does not wait on the half it got.  The client's later packets are
- * dropped, and it times out.
+ * which then drops the rest of it whatever the table forgets (ctmark.h).
+ * Over TCP both ends get a reset, as for a refused hello: the server at
+ * the client's next sequence number, so that it does not wait on the half
+ * it got, and the client at the server's, when its acknowledgements said
+ * it, so that it does not wait for a handshake that will never come.
  */
 static void
-flow_gone(void *arg, uint8_t proto, const struct sg_addr *src,
-    const struct sg_addr *dst, uint16_t sport, uint16_t dport,
-    uint32_t next_seq)
+flow_gone(void *arg, const struct flow_gone *g)
 {
 	struct worker *w = arg;
-	struct ctmark_tuple t = { proto, *src, *dst, sport, dport };
-	uint8_t pkt[80];
-	struct inject_msg m;
+	struct ctmark_tuple t = { g->proto, g->src, g->dst, g->sport,
+	    g->dport };
+	struct inject_msg m[2];
+	size_t n = 0;
 	int len, err;
 
 	ctmark_block(w->ct, &t);	/* counted, and failures logged */
-	if (proto != IPPROTO_TCP || w->srv->inject == NULL)
+	if (g->proto != IPPROTO_TCP || w->srv->inject == NULL)
 		return;
-	len = packet_build_tcp(pkt, sizeof(pkt), src, dst, sport, dport,
-	    next_seq, 0, TCP_RST);
-	if (len <= 0)
-		return;
-	m = (struct inject_msg){ pkt, (size_t)len, 0 };
-	if (inject_send_many(w->srv->inject, &m, 1, &err) != 0)
+	if ((len = packet_build_tcp(w->gone_pkt[0], sizeof(w->gone_pkt[0]),
+	    &g->src, &g->dst, g->sport, g->dport, g->client_seq, 0,
+	    TCP_RST)) > 0) {
+		m[n].pkt = w->gone_pkt[0];
+		m[n].len = (size_t)len;
+		m[n++].ifindex = 0;
+	}
+	if (g->server_seq_known && (len = packet_build_tcp(w->gone_pkt[1],
+	    sizeof(w->gone_pkt[1]), &g->dst, &g->src, g->dport, g->sport,
+	    g->server_seq, g->client_seq, TCP_RST | TCP_ACK)) > 0) {
+		m[n].pkt = w->gone_pkt[1];
+		m[n].len = (size_t)len;
+		m[n++].ifindex = 0;
+	}
+	if (n > 0 && inject_send_many(w->srv->inject, m, n, &err) != 0)
 		inc(&w->inject_errors);
 }
 

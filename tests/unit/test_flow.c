@@ -657,26 +657,16 @@ Test(flow, ipv6_devices_are_whole_addresses)
 /* What flow_table_on_gone() heard. */
 struct gone_log {
 	unsigned	 n;
-	uint8_t		 proto;
-	struct sg_addr	 src, dst;
-	uint16_t	 sport, dport;
-	uint32_t	 next_seq;
+	struct flow_gone last;
 };
 
 static void
-gone(void *arg, uint8_t proto, const struct sg_addr *src,
-    const struct sg_addr *dst, uint16_t sport, uint16_t dport,
-    uint32_t next_seq)
+gone(void *arg, const struct flow_gone *g)
 {
-	struct gone_log *g = arg;
+	struct gone_log *l = arg;
 
-	g->n++;
-	g->proto = proto;
-	g->src = *src;
-	g->dst = *dst;
-	g->sport = sport;
-	g->dport = dport;
-	g->next_seq = next_seq;
+	l->n++;
+	l->last = *g;
 }
 
 /*
@@ -704,6 +694,7 @@ Test(flow, the_caller_hears_of_each_tomb)
 	p = tcp(42000, 300, TCP_SYN, NULL, 0);
 	flow_classify(t, &p, 0, &r);
 	p = tcp(42000, 301, TCP_ACK, b, 5);
+	p.ack = 7001;
 	flow_classify(t, &p, 0, &r);
 	/* An idle SYN alone keeps nothing. */
 	p = tcp(42001, 900, TCP_SYN, NULL, 0);
@@ -712,12 +703,14 @@ Test(flow, the_caller_hears_of_each_tomb)
 	p = tcp(42002, 500, TCP_SYN, NULL, 0);	/* expires the others */
 	flow_classify(t, &p, 11, &r);
 	cr_assert_eq(g.n, 1, "only the flow with a piece kept");
-	cr_assert_eq(g.proto, IPPROTO_TCP);
-	cr_assert(addr_equal(&g.src, &p.src));
-	cr_assert(addr_equal(&g.dst, &p.dst));
-	cr_assert_eq(g.sport, 42000);
-	cr_assert_eq(g.dport, 443);
-	cr_assert_eq(g.next_seq, 306, "isn 300 + 1 + the 5 bytes kept");
+	cr_assert_eq(g.last.proto, IPPROTO_TCP);
+	cr_assert(addr_equal(&g.last.src, &p.src));
+	cr_assert(addr_equal(&g.last.dst, &p.dst));
+	cr_assert_eq(g.last.sport, 42000);
+	cr_assert_eq(g.last.dport, 443);
+	cr_assert_eq(g.last.client_seq, 306, "isn 300 + 1 + the 5 bytes kept");
+	cr_assert(g.last.server_seq_known);
+	cr_assert_eq(g.last.server_seq, 7001, "the client's last ack");
 
 	/* Giving way at the share: each half hello the device pushes out
 	 * is reported as it goes. */
@@ -725,7 +718,7 @@ Test(flow, the_caller_hears_of_each_tomb)
 	for (i = 0; i < SHARE + 10; i++)
 		half(t, "10.0.0.9", (uint16_t)(20000 + i), b, 12);
 	cr_assert_eq(g.n, 10);
-	cr_assert_eq(g.sport, 20009, "the device's own oldest, in order");
-	cr_assert_eq(g.next_seq, 100 + 600, "no SYN: from the first data");
+	cr_assert_eq(g.last.sport, 20009, "the device's own oldest, in order");
+	cr_assert_eq(g.last.client_seq, 100 + 600, "no SYN: from the first data");
 	flow_table_free(t);
 }
