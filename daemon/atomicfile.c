@@ -103,3 +103,19 @@ atomicfile_replace(const char *tmp, const char *path, mode_t mode)
 		return -errno;
 	return commit(fd, tmp, path, mode);
 }
+
+int
+atomicfile_make_dir(const char *path, mode_t mode)
+{
+	char dir[PATH_MAX], *slash;
+
+	if (strlen(path) >= sizeof(dir))
+		return -ENAMETOOLONG;
+	strcpy(dir, path);
+	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+		return 0;	/* the working folder, or / */
+	*slash = '\0';
+	if (mkdir(dir, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}

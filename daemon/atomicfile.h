@@ -44,6 +44,11 @@ int	atomicfile_replace(const char *tmp, const char *path,
  * (-EIO for a write of nothing). */
 int	atomicfile_write_all(int fd, const void *buf, size_t len) SG_WUR;
 
+/* Makes the folder that holds path, mode `mode` (as the umask allows),
+ * if it is missing; its own parent must be there.  0 (there already, or
+ * made), or -errno. */
+int	atomicfile_make_dir(const char *path, mode_t mode) SG_WUR;
+
 /* Syncs the folder that holds path, so that a rename or a new file in it
  * is durable; errors are ignored (not every file system syncs folders). */
 void	atomicfile_sync_dir(const char *path);

@@ -599,7 +599,10 @@ safeguard_save(struct safeguard *sg)
 	path = sg->risk_state[0] != '\0' ? strdup(sg->risk_state) : NULL;
 	rc = path != NULL ? risk_format(sg->risk, &text, &len) : 0;
 	pthread_mutex_unlock(&sg->lock);
-	if (path != NULL && rc == 0)
+	/* Its folder made (0750) if missing, as control.state's is. */
+	if (path != NULL && rc == 0 &&
+	    (rc = atomicfile_write(path, text, len, 0600)) == -ENOENT &&
+	    (rc = atomicfile_make_dir(path, 0750)) == 0)
 		rc = atomicfile_write(path, text, len, 0600);
 	else if (path == NULL && sg->risk_state[0] != '\0')
 		rc = -ENOMEM;

@@ -19,6 +19,7 @@
 #include "control.h"
 #include "ctmark.h"
 #include "cursor.h"
+#include "atomicfile.h"
 #include "blockpage.h"
 #include "evlog.h"
 #include "firewall.h"
@@ -856,18 +857,13 @@ print_status(struct server *srv, struct control_reply *r)
 static int
 write_state(struct server *srv, const char *path)
 {
-	char dir[PATH_MAX], *slash;
 	int err;
 
 	err = overrides_save(srv->ov, path, policy_now(srv));
-	if (err != -ENOENT || strlen(path) >= sizeof(dir))
+	if (err != -ENOENT)
 		return err;
-	strcpy(dir, path);
-	if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+	if ((err = atomicfile_make_dir(path, 0750)) < 0)
 		return err;
-	*slash = '\0';
-	if (mkdir(dir, 0750) < 0 && errno != EEXIST)
-		return -errno;
 	return overrides_save(srv->ov, path, policy_now(srv));
 }
 

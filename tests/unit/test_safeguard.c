@@ -9,6 +9,7 @@
  * the test's own on an ephemeral port of 127.0.0.1.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
@@ -343,5 +344,48 @@ Test(safeguard, risk_state_saved_loaded_and_bad_files_set_aside)
 	config_free(cfg);
 	unlink(path);
 	unlink(bad);
+	rmdir(dir);
+}
+
+/*
+ * Regression: with no folder for it (a first `make run`, /var/lib/safegate
+ * not there yet), the risk state was never saved ("risk state: No such
+ * file or directory" at every stop).  Its folder is made, 0750, as
+ * control.state's is; a folder further up that is missing is still an
+ * error, not made.
+ */
+Test(safeguard, risk_state_folder_made_if_missing)
+{
+	char dir[] = "/tmp/sg-sgdir.XXXXXX", conf[512], sub[300], path[320];
+	char err[256];
+	struct safeguard *sg;
+	struct config *cfg;
+	struct stat st;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sub, sizeof(sub), "%s/state", dir);
+	snprintf(path, sizeof(path), "%s/risk.state", sub);
+	snprintf(conf, sizeof(conf), "risk = { state = \"%s\"; };\n", path);
+	cfg = load(conf);
+	sg = safeguard_new(cfg, err, sizeof(err));
+	cr_assert_not_null(sg, "%s", err);
+	cr_assert_eq(safeguard_save(sg), 0);
+	cr_assert_eq(stat(sub, &st), 0);
+	cr_assert(S_ISDIR(st.st_mode));
+	cr_assert_eq(st.st_mode & 0027, 0, "no more than 0750");
+	cr_assert_eq(stat(path, &st), 0);
+	safeguard_free(sg);
+	config_free(cfg);
+	unlink(path);
+	rmdir(sub);
+
+	snprintf(path, sizeof(path), "%s/a/b/risk.state", dir);
+	snprintf(conf, sizeof(conf), "risk = { state = \"%s\"; };\n", path);
+	cfg = load(conf);
+	sg = safeguard_new(cfg, err, sizeof(err));
+	cr_assert_not_null(sg, "%s", err);
+	cr_assert_eq(safeguard_save(sg), -ENOENT);
+	safeguard_free(sg);
+	config_free(cfg);
 	rmdir(dir);
 }
