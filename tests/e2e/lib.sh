@@ -151,13 +151,13 @@ wait_dns() {
 }
 
 # safegated_start CONFIG [ARGS...]: runs the daemon in the router and waits
-# until it says it is filtering.
+# until it says it is filtering.  With -d unless SG_DEBUG is set empty.
 safegated_start() {
 	local conf=$1; shift
 	: >"$T/safegated.log"
 	# Not through in_rtr: $! must be the daemon (ip netns exec execs it),
 	# not a subshell, or signals would miss it.
-	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f -d $SG_USER -c "$conf" "$@" \
+	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f ${SG_DEBUG--d} $SG_USER -c "$conf" "$@" \
 		>>"$T/safegated.log" 2>&1 &
 	SG_PID=$!
 	local i
@@ -169,6 +169,11 @@ safegated_start() {
 	echo "# safegated did not start:"; sed 's/^/#   /' "$T/safegated.log"
 	return 1
 }
+
+# sg_start: safegated_start on $T/sg.conf without -d: the log as an
+# operator has it (a debug line per packet would make a load test a test
+# of the log file).
+sg_start() { SG_DEBUG= safegated_start "$T/sg.conf"; }
 
 # udp_sink PORT FILE: a syslog receiver on the router's 127.0.0.1:PORT,
 # each datagram appended to FILE with a newline; back once it is bound

@@ -120,22 +120,6 @@ wait_dns dig1 @10.77.0.1 ok1.test || { not_ok "router dnsmasq answers"; exit 1; 
 check_out "without safegated, dnsmasq answers a blocked name" '10\.77\.9\.1' \
 	dig1 @10.77.0.1 adult1.test +short
 
-# sg_start: lib.sh's safegated_start without -d: a debug line per packet
-# would make this a test of the log file.
-sg_start() {
-	: >"$T/safegated.log"
-	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f $SG_USER -c "$T/sg.conf" \
-		>>"$T/safegated.log" 2>&1 &
-	SG_PID=$!
-	local i
-	for i in $(seq 1 100); do
-		grep -q 'filtering' "$T/safegated.log" && return 0
-		kill -0 $SG_PID 2>/dev/null || break
-		sleep 0.1
-	done
-	echo "# safegated did not start:"; sed 's/^/#   /' "$T/safegated.log"
-	return 1
-}
 sg_start || { not_ok "safegated starts"; exit 1; }
 ok "safegated starts on the mapped set"
 check_out "status: the set is mapped" '^set mapped$' ctl status

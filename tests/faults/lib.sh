@@ -1,22 +1,6 @@
-# lib.sh - shared by the fault tests (after tests/e2e/lib.sh): a daemon
-# started without per-packet debug lines, and a paced DNS load from lan
-# that writes down every query's fate.
-
-# sg_start: safegated_start without -d (no debug line per packet).
-sg_start() {
-	: >"$T/safegated.log"
-	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f $SG_USER -c "$T/sg.conf" \
-		>>"$T/safegated.log" 2>&1 &
-	SG_PID=$!
-	local i
-	for i in $(seq 1 200); do
-		grep -q 'filtering' "$T/safegated.log" && return 0
-		kill -0 $SG_PID 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "# safegated did not start:"; sed 's/^/#   /' "$T/safegated.log"
-	return 1
-}
+# lib.sh - shared by the fault tests (after tests/e2e/lib.sh, whose
+# sg_start starts the daemon): a paced DNS load from lan that writes down
+# every query's fate.
 
 # load SERVER RATE SECONDS WAIT OUT NAME...: from lan, queries NAME...
 # (type A, in turn, each with its own id) at RATE a second for SECONDS,

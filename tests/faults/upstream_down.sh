@@ -87,21 +87,6 @@ ip netns exec "$RTR" dnsmasq --keep-in-foreground --no-resolv --no-hosts \
 echo $! >"$T/rtr.bgpid"
 upstream_start
 
-# sg_start: safegated_start without -d: the log as an operator has it.
-sg_start() {
-	: >"$T/safegated.log"
-	ip netns exec "$RTR" "$TOP/$BUILD/safegated" -f $SG_USER -c "$T/sg.conf" \
-		>>"$T/safegated.log" 2>&1 &
-	SG_PID=$!
-	local i
-	for i in $(seq 1 200); do
-		grep -q 'filtering' "$T/safegated.log" && return 0
-		kill -0 $SG_PID 2>/dev/null || break
-		sleep 0.05
-	done
-	echo "# safegated did not start:"; sed 's/^/#   /' "$T/safegated.log"
-	return 1
-}
 kq() { in_lan dig +time=1 +tries=1 @10.77.0.1 "$@"; }
 # status NAME: NXDOMAIN, NOERROR (with an address), SERVFAIL, ... or
 # "no answer".
